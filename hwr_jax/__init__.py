@@ -1,0 +1,1 @@
+"""hwr-jax: handwritten letter recognition and generation in JAX/Flax."""

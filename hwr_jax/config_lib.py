@@ -1,0 +1,84 @@
+"""Building blocks of the config files: the blocks every experiment shares.
+
+Each file under configs/ starts from `base_config()` and one of the data blocks here, then sets
+its model and task. Every knob the code reads is in these blocks, so
+`--config.<block>.<key>=value` can override anything, and an unknown key is an error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import ml_collections
+from ml_collections import config_dict
+
+from hwr_jax.training.optimizers import default_optimizer_config
+
+FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
+
+
+def synthetic_block(**overrides) -> ml_collections.ConfigDict:
+  """Parameters of the synthetic Syriac generator (see hwr_jax/data/synthetic)."""
+  block = ml_collections.ConfigDict(dict(
+      num_manuscripts=40, letters_per_manuscript=300, image_size=64, seed=0, fonts='',
+      date_min=500, date_max=1300))
+  block.update(overrides)
+  return block
+
+
+def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigDict:
+  """Where the letters come from and how they are prepared and split.
+
+  source: 'synthetic' (generated into the cache, then read as an image folder), 'folder'
+    (train = image folder, train_labels = its labels.csv / labels.txt), 'idx' (train = IDX
+    images, train_labels = IDX labels), 'npz' (an export of this project), or 'arrays'
+    (other people's .npy/.npz/.mat; see images_key/labels_key).
+  test / test_labels: a separate test set of the same source kind; empty = split from train.
+  split: 'random', 'manuscript' (grouped: no manuscript on both sides) or 'column' (the labels
+    file's split column).
+  extra_tests: more named test sets, 'name=path[:labels],name2=path2'; the synthetic source
+    adds 'context' (context crops of the test letters) by itself.
+  """
+  block = ml_collections.ConfigDict(dict(
+      source=source, train='', train_labels='', test='', test_labels='', extra_tests='',
+      image_size=32, binarize_threshold=config_dict.placeholder(float), unlabelled='report',
+      label_names='', images_key='', labels_key='',
+      split='random', test_fraction=0.2, val_fraction=0.0,
+      cache_dir='', synthetic=synthetic_block()))
+  block.update(overrides)
+  return block
+
+
+def fashion_mnist_block(**overrides) -> ml_collections.ConfigDict:
+  """Fashion-MNIST from Debian's dataset-fashion-mnist package, at 28x28."""
+  return data_block(
+      'idx', train=f'{FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz',
+      train_labels=f'{FASHION_MNIST_DIR}/train-labels-idx1-ubyte.gz',
+      test=f'{FASHION_MNIST_DIR}/t10k-images-idx3-ubyte.gz',
+      test_labels=f'{FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz',
+      label_names='fashion_mnist', image_size=28, **overrides)
+
+
+def base_config(**train_overrides) -> ml_collections.ConfigDict:
+  """Seed, training cadence, evaluation and optimizer: the blocks every experiment has."""
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.model_name = ''
+  config.task_name = ''
+  config.model = ml_collections.ConfigDict()
+  config.train = ml_collections.ConfigDict(dict(
+      steps=1000, batch_size=128, log_every=100, checkpoint_every=500, keep_checkpoints=3,
+      eval_every=0, label_smoothing=0.0))
+  config.train.update(train_overrides)
+  config.eval = ml_collections.ConfigDict(dict(batch_size=500))
+  config.optimizer = default_optimizer_config()
+  return config
+
+
+def load_config_file(spec: str) -> ml_collections.ConfigDict:
+  """'configs/x.py[:variant]' -> the config, as --config=... would give it (for scripts)."""
+  path, _, variant = spec.partition(':')
+  module_spec = importlib.util.spec_from_file_location('hwr_jax_config', path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  return module.get_config(variant) if variant else module.get_config()

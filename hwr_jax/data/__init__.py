@@ -1,0 +1,1 @@
+"""Data sources (image folders, labels files, IDX, arrays, paired folders) and splits."""

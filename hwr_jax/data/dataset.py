@@ -1,0 +1,81 @@
+"""The in-memory data set every loader returns and every task consumes."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Optional
+
+import numpy as np
+
+from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.errors import DataError
+
+
+@dataclasses.dataclass(frozen=True)
+class LetterDataset:
+  """Letter images with labels and per-image metadata.
+
+  images:     (N, H, W) uint8, ink bright (255) on a dark (0) background, like MNIST.
+  labels:     (N,) int32 ids into `vocabulary`.
+  vocabulary: the sorted label names.
+  names:      (N,) str, the image id (file name without folder) of each image.
+  metadata:   optional per-image columns, each of length N: 'manuscript' (str), 'date'
+              (float32 year), 'split' (str), and any others a source provides.
+  targets:    optional (N, H, W) uint8 aligned targets for image-to-image work (0 or 255).
+  """
+
+  images: np.ndarray
+  labels: np.ndarray
+  vocabulary: Vocabulary
+  names: np.ndarray
+  metadata: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+  targets: Optional[np.ndarray] = None
+
+  def __post_init__(self):
+    n = len(self.images)
+    if self.images.ndim != 3 or self.images.dtype != np.uint8:
+      raise DataError(f'images must be (N, H, W) uint8, got {self.images.shape} {self.images.dtype}')
+    columns = {'labels': self.labels, 'names': self.names, **self.metadata}
+    if self.targets is not None:
+      columns['targets'] = self.targets
+    for key, column in columns.items():
+      if len(column) != n:
+        raise DataError(f'{key} has {len(column)} entries for {n} images')
+    if n and (self.labels.min() < 0 or self.labels.max() >= len(self.vocabulary)):
+      raise DataError(f'label ids outside [0, {len(self.vocabulary)})')
+
+  def __len__(self) -> int:
+    return len(self.images)
+
+  @property
+  def image_shape(self) -> tuple[int, int]:
+    return tuple(self.images.shape[1:3])
+
+  @property
+  def num_classes(self) -> int:
+    return len(self.vocabulary)
+
+  def subset(self, indices: np.ndarray) -> LetterDataset:
+    """The images at `indices`, in that order, with everything aligned to them."""
+    indices = np.asarray(indices, dtype=np.int64)
+    return dataclasses.replace(
+        self,
+        images=self.images[indices],
+        labels=self.labels[indices],
+        names=self.names[indices],
+        metadata={k: v[indices] for k, v in self.metadata.items()},
+        targets=None if self.targets is None else self.targets[indices])
+
+  def class_counts(self) -> np.ndarray:
+    return np.bincount(self.labels, minlength=self.num_classes)
+
+  def summary(self) -> str:
+    """A few lines a user can read: size, image shape and the count of every class."""
+    counts = self.class_counts()
+    lines = [f'{len(self)} images of {self.image_shape[0]}x{self.image_shape[1]}, '
+             f'{self.num_classes} classes']
+    lines += [f'  {name}: {count}' for name, count in zip(self.vocabulary.labels, counts)]
+    for key, column in sorted(self.metadata.items()):
+      if key == 'manuscript':
+        lines.append(f'  manuscripts: {len(np.unique(column))}')
+    return '\n'.join(lines)

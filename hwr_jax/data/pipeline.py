@@ -1,0 +1,99 @@
+"""Training batches as a pure function of (seed, step), prepared ahead on a background thread.
+
+Batch `step` is the `step % batches_per_epoch`-th slice of the permutation drawn for epoch
+`step // batches_per_epoch` from the seed. The data position is therefore the step itself: a
+resumed run sees exactly the batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Iterator
+
+import jax
+import numpy as np
+
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.errors import ConfigError
+
+
+def batches_per_epoch(num_examples: int, batch_size: int) -> int:
+  if batch_size > num_examples:
+    raise ConfigError(f'train.batch_size={batch_size} is larger than the training set '
+                      f'({num_examples} images)')
+  return num_examples // batch_size
+
+
+def data_position(step: int, num_examples: int, batch_size: int) -> dict:
+  epoch, index = divmod(step, batches_per_epoch(num_examples, batch_size))
+  return {'epoch': epoch, 'batch_in_epoch': index}
+
+
+def batch_indices(num_examples: int, batch_size: int, seed: int, step: int) -> np.ndarray:
+  """Indices of the examples in training batch `step` (the last partial batch is dropped)."""
+  epoch, index = divmod(step, batches_per_epoch(num_examples, batch_size))
+  order = np.random.default_rng([seed, epoch]).permutation(num_examples)
+  return order[index * batch_size:(index + 1) * batch_size]
+
+
+def make_batch(dataset: LetterDataset, indices: np.ndarray) -> dict[str, np.ndarray]:
+  """The arrays a task's step receives: uint8 images (B, H, W, 1) and int32 labels."""
+  batch = {'image': dataset.images[indices][..., None], 'label': dataset.labels[indices]}
+  if dataset.targets is not None:
+    batch['target'] = dataset.targets[indices][..., None]
+  if 'date' in dataset.metadata:
+    batch['date'] = dataset.metadata['date'][indices].astype(np.float32)
+  return batch
+
+
+def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step: int,
+                  prefetch: int = 2) -> Iterator[dict[str, jax.Array]]:
+  """Yields device batches for steps first_step, first_step+1, ... forever.
+
+  A background thread gathers and transfers `prefetch` batches ahead, so the device does not
+  wait for the host between steps.
+  """
+  batches_per_epoch(len(dataset), batch_size)
+  ready: queue.Queue = queue.Queue(maxsize=prefetch)
+  stop = threading.Event()
+
+  def offer(item) -> None:
+    while not stop.is_set():
+      try:
+        ready.put(item, timeout=0.1)
+        return
+      except queue.Full:
+        continue
+
+  def produce():
+    step = first_step
+    try:
+      while not stop.is_set():
+        batch = make_batch(dataset, batch_indices(len(dataset), batch_size, seed, step))
+        offer(jax.device_put(batch))
+        step += 1
+    except Exception as error:  # pylint: disable=broad-except
+      offer(error)  # re-raised in the consumer, so a failing producer cannot hang the loop
+
+  worker = threading.Thread(target=produce, daemon=True, name='batch-prefetch')
+  worker.start()
+  try:
+    while True:
+      item = ready.get()
+      if isinstance(item, Exception):
+        raise item
+      yield item
+  finally:
+    stop.set()
+
+
+def eval_batches(dataset: LetterDataset, batch_size: int) -> Iterator[tuple[dict, int]]:
+  """Yields (batch, valid) over the whole set in order; the last batch is padded to full size
+  so evaluation compiles once, and `valid` says how many of its rows are real."""
+  for start in range(0, len(dataset), batch_size):
+    indices = np.arange(start, min(start + batch_size, len(dataset)))
+    valid = len(indices)
+    if valid < batch_size:
+      indices = np.concatenate([indices, np.full(batch_size - valid, indices[-1])])
+    yield make_batch(dataset, indices), valid

@@ -1,0 +1,1 @@
+"""Metrics and the reports and pictures written from them."""

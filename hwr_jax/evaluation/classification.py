@@ -1,0 +1,64 @@
+"""Accuracy, per-class accuracy and the confusion matrix, with a JSON report and a PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from hwr_jax.data.vocabulary import Vocabulary
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
+  """(C, C) counts; row = true class, column = predicted class."""
+  matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+  np.add.at(matrix, (labels, predictions), 1)
+  return matrix
+
+
+def classification_report(labels: np.ndarray, predictions: np.ndarray,
+                          vocabulary: Vocabulary) -> dict:
+  """Overall accuracy, and per class its count and accuracy (None for classes absent here)."""
+  matrix = confusion_matrix(labels, predictions, len(vocabulary))
+  counts = matrix.sum(axis=1)
+  per_class = {
+      name: {'count': int(count),
+             'accuracy': float(matrix[i, i] / count) if count else None}
+      for i, (name, count) in enumerate(zip(vocabulary.labels, counts))}
+  return {'accuracy': float(np.trace(matrix) / max(counts.sum(), 1)),
+          'count': int(counts.sum()),
+          'per_class': per_class,
+          'confusion': matrix.tolist()}
+
+
+def confusion_image(matrix: np.ndarray, vocabulary: Vocabulary, cell: int = 18) -> np.ndarray:
+  """An RGB picture of the row-normalised confusion matrix with class names on both axes."""
+  matrix = np.asarray(matrix, dtype=np.float64)
+  rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+  names = [name[:10] for name in vocabulary.labels]
+  font = ImageFont.load_default()
+  margin = 8 + 7 * max(len(n) for n in names)
+  size = len(names) * cell
+  canvas = Image.new('RGB', (margin + size + 4, margin + size + 4), 'white')
+  draw = ImageDraw.Draw(canvas)
+  for i, row in enumerate(rates):
+    for j, rate in enumerate(row):
+      shade = int(255 * (1 - rate))
+      colour = (shade, shade, 255) if i == j else (255, shade, shade)
+      x, y = margin + j * cell, margin + i * cell
+      draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=colour, outline=(220, 220, 220))
+  for i, name in enumerate(names):
+    draw.text((2, margin + i * cell + 3), name, fill='black', font=font)
+    label = Image.new('RGB', (margin - 4, cell), 'white')
+    ImageDraw.Draw(label).text((2, 3), name, fill='black', font=font)
+    canvas.paste(label.rotate(90, expand=True), (margin + i * cell, 2))
+  return np.asarray(canvas)
+
+
+def format_report(name: str, report: dict) -> str:
+  """A short text block for the log: overall accuracy and the weakest classes."""
+  lines = [f'{name}: accuracy {report["accuracy"]:.4f} on {report["count"]} images']
+  scored = [(v['accuracy'], k) for k, v in report['per_class'].items() if v['accuracy'] is not None]
+  worst = sorted(scored)[:5]
+  if worst:
+    lines.append('  weakest classes: ' + ', '.join(f'{k} {a:.3f}' for a, k in worst))
+  return '\n'.join(lines)

@@ -1,0 +1,55 @@
+"""Writing files so that a crash never leaves one half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from hwr_jax.errors import DataError
+
+
+def write_json(path: str, payload) -> None:
+  """Writes JSON to a temporary sibling, then renames it over `path`."""
+  tmp = path + '.tmp'
+  with open(tmp, 'w', encoding='utf-8') as f:
+    json.dump(payload, f, ensure_ascii=False, indent=1)
+  os.replace(tmp, path)
+
+
+def read_json(path: str):
+  with open(path, encoding='utf-8') as f:
+    return json.load(f)
+
+
+def write_png(path: str, image: np.ndarray) -> None:
+  """Writes a uint8 (H, W) or (H, W, 3) array as PNG, atomically."""
+  tmp = path + '.tmp'
+  Image.fromarray(np.asarray(image, dtype=np.uint8)).save(tmp, format='PNG')
+  os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_directory(out_dir: str) -> Iterator[str]:
+  """Yields a temporary sibling folder that becomes `out_dir` only if the block succeeds.
+
+  A folder that already exists is refused rather than overwritten, and a failure (or a kill)
+  leaves no half-written `out_dir` behind.
+  """
+  if os.path.exists(out_dir):
+    raise DataError(f'{out_dir} already exists; choose a new output folder')
+  parent = os.path.dirname(os.path.abspath(out_dir))
+  os.makedirs(parent, exist_ok=True)
+  partial = tempfile.mkdtemp(prefix=f'.{os.path.basename(out_dir)}.partial-', dir=parent)
+  try:
+    yield partial
+    os.rename(partial, out_dir)
+  except BaseException:
+    shutil.rmtree(partial, ignore_errors=True)
+    raise

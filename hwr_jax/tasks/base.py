@@ -1,0 +1,66 @@
+"""What a task gives the training loop: a state, a pure step, and an evaluation."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, Mapping, Optional
+
+import jax
+import ml_collections
+import numpy as np
+
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.training.state import TrainState
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+  """What a task may know of its training data; saved in the workdir for later evaluation."""
+
+  vocabulary: Vocabulary
+  image_shape: tuple[int, int]
+  class_counts: tuple[int, ...]
+
+  @classmethod
+  def of(cls, dataset: LetterDataset) -> DataInfo:
+    return cls(dataset.vocabulary, tuple(dataset.image_shape),
+               tuple(int(c) for c in dataset.class_counts()))
+
+  def to_json(self) -> dict:
+    return {'image_shape': list(self.image_shape), 'class_counts': list(self.class_counts),
+            'num_classes': len(self.vocabulary)}
+
+
+@dataclasses.dataclass
+class EvalResult:
+  """scalars: per data set name, its scalar metrics; images: TensorBoard tag -> uint8 image;
+  report: the JSON-serialisable details written to the workdir."""
+
+  scalars: dict[str, dict[str, float]]
+  images: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+  report: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class Task(abc.ABC):
+  """A kind of training. Subclasses keep `train_step` pure: (state, batch, rng) -> (state,
+  metrics), with metrics a flat dict of scalars; the loop jit-compiles it once."""
+
+  def __init__(self, config: ml_collections.ConfigDict, data_info: DataInfo):
+    self.config = config
+    self.data_info = data_info
+
+  @abc.abstractmethod
+  def init_state(self, rng: jax.Array) -> TrainState:
+    """A fresh state from the config and `rng`."""
+
+  @abc.abstractmethod
+  def train_step(self, state: TrainState, batch: Mapping[str, jax.Array],
+                 rng: jax.Array) -> tuple[TrainState, dict[str, jax.Array]]:
+    """One optimisation step."""
+
+  @abc.abstractmethod
+  def evaluate(self, state: TrainState, datasets: Mapping[str, LetterDataset],
+               out_dir: Optional[str]) -> EvalResult:
+    """Scores `state` on each named data set; writes reports under out_dir when given."""

@@ -1,0 +1,71 @@
+"""Orbax checkpoints of a TrainState plus the loop's own position.
+
+Each checkpoint holds two items: `state` (step, params, batch_stats, optimizer state) and `meta`
+(JSON: the base RNG key, the data position and the seed). Orbax writes each step into a temporary
+directory and renames it when complete, so a run killed mid-save resumes from the last complete
+step.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+from absl import logging
+
+CHECKPOINT_DIR = 'checkpoints'
+
+
+class Checkpointer:
+  """Saves every `every_steps` steps, keeps the newest `keep`, restores the latest."""
+
+  def __init__(self, workdir: str, every_steps: int, keep: int):
+    self.directory = os.path.join(os.path.abspath(workdir), CHECKPOINT_DIR)
+    self._manager = ocp.CheckpointManager(
+        self.directory,
+        options=ocp.CheckpointManagerOptions(
+            save_interval_steps=max(every_steps, 1), max_to_keep=keep, create=True,
+            cleanup_tmp_directories=True))
+
+  def latest_step(self) -> Optional[int]:
+    return self._manager.latest_step()
+
+  def all_steps(self) -> list[int]:
+    return sorted(self._manager.all_steps())
+
+  def save(self, step: int, state: Any, meta: dict, force: bool = False) -> bool:
+    """Saves when the step is due (or forced); returns whether a save started."""
+    saved = self._manager.save(
+        step, args=ocp.args.Composite(state=ocp.args.StandardSave(state),
+                                      meta=ocp.args.JsonSave(meta)), force=force)
+    if saved:
+      logging.info('Saving checkpoint at step %d to %s', step, self.directory)
+    return saved
+
+  def restore(self, template: Any, step: Optional[int] = None) -> tuple[Any, dict]:
+    """Restores `step` (default: latest) into the structure, shapes and dtypes of `template`."""
+    step = self.latest_step() if step is None else step
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+    restored = self._manager.restore(
+        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
+                                      meta=ocp.args.JsonRestore()))
+    logging.info('Restored checkpoint of step %d from %s', step, self.directory)
+    return restored.state, restored.meta
+
+  def wait(self):
+    self._manager.wait_until_finished()
+
+  def close(self):
+    self._manager.wait_until_finished()
+    self._manager.close()
+
+
+def key_to_json(key: jax.Array) -> list[int]:
+  return np.asarray(jax.random.key_data(key)).tolist()
+
+
+def key_from_json(data: list[int]) -> jax.Array:
+  return jax.random.wrap_key_data(np.asarray(data, dtype=np.uint32))

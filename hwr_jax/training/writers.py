@@ -1,0 +1,59 @@
+"""Where scalars and images go: TensorBoard event files and a JSON-lines file in the workdir.
+
+TensorBoard files are written by tensorboardX, so `tensorboard --logdir` reads them without a
+TensorFlow dependency in this project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Mapping
+
+import numpy as np
+import tensorboardX
+
+METRICS_FILE = 'metrics.jsonl'
+TENSORBOARD_DIR = 'tensorboard'
+
+
+class MetricWriter:
+  """Writes scalars to both sinks and images to TensorBoard."""
+
+  def __init__(self, workdir: str):
+    self._summary = tensorboardX.SummaryWriter(os.path.join(workdir, TENSORBOARD_DIR))
+    self._jsonl_path = os.path.join(workdir, METRICS_FILE)
+
+  def truncate_after(self, step: int):
+    """Drops JSON lines logged after `step`: a resumed run logs those steps again."""
+    if not os.path.exists(self._jsonl_path):
+      return
+    with open(self._jsonl_path, encoding='utf-8') as f:
+      kept = [line for line in f if line.strip() and json.loads(line)['step'] <= step]
+    tmp = self._jsonl_path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+      f.writelines(kept)
+    os.replace(tmp, self._jsonl_path)
+
+  def write_scalars(self, step: int, split: str, scalars: Mapping[str, float]):
+    values = {k: float(v) for k, v in scalars.items()}
+    for name, value in values.items():
+      self._summary.add_scalar(f'{split}/{name}', value, step)
+    with open(self._jsonl_path, 'a', encoding='utf-8') as f:
+      f.write(json.dumps({'step': int(step), 'split': split, **values}) + '\n')
+
+  def write_image(self, step: int, tag: str, image: np.ndarray):
+    """image: (H, W) or (H, W, 3) uint8."""
+    self._summary.add_image(tag, image, step, dataformats='HW' if image.ndim == 2 else 'HWC')
+
+  def flush(self):
+    self._summary.flush()
+
+  def close(self):
+    self._summary.close()
+
+
+def read_metrics(workdir: str) -> list[dict]:
+  """All JSON-lines records of a workdir, in order."""
+  with open(os.path.join(workdir, METRICS_FILE), encoding='utf-8') as f:
+    return [json.loads(line) for line in f if line.strip()]

@@ -1,0 +1,81 @@
+"""What every entry point does the same way: flag parsing, logging, and errors as exit codes."""
+
+from __future__ import annotations
+
+import functools
+import logging as logging_std
+import sys
+from typing import Callable, Optional, Sequence
+
+import ml_collections
+from absl import flags, logging
+
+from hwr_jax.config_lib import load_config_file
+from hwr_jax.errors import HwrError
+
+EXIT_USER_ERROR = 2
+
+
+def _fail(message: str):
+  lines = [line for line in message.strip().splitlines() if line.strip()]
+  if any(line.startswith('Traceback') for line in lines):
+    message = f'{lines[0]} {lines[-1]}'
+  print(f'error: {message}', file=sys.stderr)
+  sys.exit(EXIT_USER_ERROR)
+
+
+def unknown_override(argv: Sequence[str]) -> Optional[str]:
+  """Names the first --config.a.b=... override whose key the config file does not have."""
+  spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+  if spec is None:
+    return None
+  config = load_config_file(spec)
+  for arg in argv:
+    if not arg.startswith('--config.'):
+      continue
+    path = arg[len('--config.'):].split('=', 1)[0]
+    node = config
+    for depth, key in enumerate(path.split('.')):
+      if not isinstance(node, ml_collections.ConfigDict) or key not in node:
+        where = '.'.join(path.split('.')[:depth]) or 'the config'
+        known = ', '.join(sorted(node.keys())) if isinstance(node, ml_collections.ConfigDict) \
+            else '(not a block)'
+        return f'unknown config key {path!r} in {arg}; {where} has: {known}'
+      node = node[key]
+  return None
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's parsing, with every bad flag or config override reported as one clear line."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    _fail(str(e))
+  except (AttributeError, KeyError, TypeError, ValueError) as e:
+    _fail(unknown_override(argv) or f'bad command line: {e}')
+
+
+class _QuietLibraries(logging_std.Filter):
+  """Keeps only warnings and errors from libraries that log every checkpoint file they write."""
+
+  _NOISY = ('/orbax/', '/etils/')
+
+  def filter(self, record: logging_std.LogRecord) -> bool:
+    return record.levelno >= logging_std.WARNING or not any(
+        part in record.pathname for part in self._NOISY)
+
+
+def report_errors(main: Callable) -> Callable:
+  """Wraps an absl main: an HwrError becomes one 'error:' line on stderr and exit status 2."""
+
+  @functools.wraps(main)
+  def wrapped(argv):
+    logging.set_verbosity(logging.INFO)
+    logging.get_absl_handler().addFilter(_QuietLibraries())
+    try:
+      return main(argv)
+    except HwrError as e:
+      logging.error('%s', e)
+      _fail(str(e))
+
+  return wrapped

@@ -1,0 +1,32 @@
+r"""Trains any model of the project from a config file.
+
+  python -m launch.train --config=configs/cnn_classifier.py[:variant] --workdir=DIR \
+      [--config.train.steps=100 ...]
+
+Started again on the same workdir, a run resumes from its latest checkpoint.
+"""
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from hwr_jax.training.loop import train_and_evaluate
+from launch.common import parse_flags, report_errors
+
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, logs and reports.')
+flags.mark_flags_as_required(['config', 'workdir'])
+
+
+@report_errors
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  result = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  for name, scalars in result.scalars.items():
+    print(f'{name}: ' + '  '.join(f'{k} {v:.4f}' for k, v in scalars.items()))
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=parse_flags)
