@@ -65,6 +65,7 @@ def measure(spec: str) -> dict:
     state, _ = step_fn(state, next(batches), jax.random.fold_in(key, step))
   jax.block_until_ready(state)
   seconds = time.perf_counter() - start
+  batches.close()
   return {'config': spec, 'platform': jax.default_backend(),
           'batch_size': config.train.batch_size,
           'images_per_second': _STEPS.value * config.train.batch_size / seconds,

@@ -52,7 +52,7 @@ def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step
   """Yields device batches for steps first_step, first_step+1, ... forever.
 
   A background thread gathers and transfers `prefetch` batches ahead, so the device does not
-  wait for the host between steps.
+  wait for the host between steps. Close the generator when done: that stops the thread.
   """
   batches_per_epoch(len(dataset), batch_size)
   ready: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -86,6 +86,8 @@ def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step
       yield item
   finally:
     stop.set()
+    # A producer still inside device_put while the interpreter exits aborts the process.
+    worker.join()
 
 
 def eval_batches(dataset: LetterDataset, batch_size: int) -> Iterator[tuple[dict, int]]:

@@ -110,6 +110,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> EvalR
       if train.eval_every and step % train.eval_every == 0 and step != train.steps:
         write_eval(writer, step, task.evaluate(state, {'test': data.test}, None))
   finally:
+    batches.close()
     checkpointer.close()
   os.makedirs(eval_dir, exist_ok=True)
   result = task.evaluate(state, evaluation_sets(data), eval_dir)

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from hwr_jax.data import synthetic
+from hwr_jax.data import folders, synthetic
 from hwr_jax.data.synthetic import writer
 from hwr_jax.data.synthetic import letters as letters_module
 from hwr_jax.data.synthetic import words
@@ -125,8 +125,8 @@ def test_clean_targets_are_binary_and_lie_on_the_dark_context_ink(small_set):
     assert set(np.unique(clean)) <= {0, 255}
     ink = clean == 255
     assert ink.sum() >= 5, row['image']
-    assert context[ink].mean() < context[~ink].mean() - 60, row['image']
-    assert letter[ink].mean() < letter[~ink].mean() - 60, row['image']
+    assert context[ink].mean() < context[~ink].mean() - 40, row['image']
+    assert letter[ink].mean() < letter[~ink].mean() - 40, row['image']
     # The crop is centred on its letter.
     rows, cols = np.nonzero(ink)
     assert abs(rows.mean() - 23.5) < 12 and abs(cols.mean() - 23.5) < 12, row['image']
@@ -157,10 +157,15 @@ def test_committed_masters_have_distinct_positional_forms():
   masters = synthetic.load_masters()
   assert masters.num_fonts == 4
   assert list(masters.shaped) == [True, True, True, False]
-  isolated, initial, medial, final = (synthetic.FORMS.index(f) for f in synthetic.FORMS)
+  assert synthetic.FORMS == ('isolated', 'initial', 'medial', 'final')
+  isolated, initial, medial, final = range(4)
   noto = masters.bitmaps[0].astype(int)
   dual = [i for i, letter in enumerate(synthetic.LETTERS) if letter.joins_left]
-  differs = lambda a, b: np.abs(noto[a[0], a[1]] - noto[b[0], b[1]]).sum() > 255 * 20
+
+  def differs(a, b):
+    """Whether two (letter, form) masters differ by more than 20 pixels' worth of ink."""
+    return np.abs(noto[a] - noto[b]).sum() > 255 * 20
+
   assert sum(differs((i, initial), (i, isolated)) for i in dual) >= 12
   assert sum(differs((i, medial), (i, final)) for i in dual) >= 12
   kaph = synthetic.LETTER_NAMES.index('kaph')
@@ -306,3 +311,12 @@ def test_losing_a_race_keeps_the_winners_set(tmp_path, monkeypatch):
   assert synthetic.ensure_synthetic(TINY, str(tmp_path)) == final
   assert os.listdir(tmp_path) == [os.path.basename(final)]
   assert os.path.isfile(os.path.join(final, 'winner'))
+
+
+def test_generated_letters_load_through_the_folder_loader(small_set):
+  dataset = folders.load_image_folder(os.path.join(small_set, 'letters'))
+  assert len(dataset) == 300
+  assert dataset.vocabulary.labels == tuple(sorted(synthetic.LETTER_NAMES))
+  assert sorted(dataset.metadata) == ['date', 'form', 'manuscript']
+  # The loader turns dark-on-light scans into bright ink on dark, the project's convention.
+  assert np.median(dataset.images) < 64

@@ -13,8 +13,10 @@ t = (date - first year) / (last year - first year) over `SyntheticParams.date_ra
                                              with a broad pen, late ones with a finer one.
   width      =  1.12 - 0.24 t + N(0, 0.05)   horizontal stretch: letters get narrower.
 
-Over the default 500-1300 range this is 0.0375 of slant, 0.011 of pen width and 0.03 of width
-per century; across manuscripts each of the three correlates with the date at about r = 0.8.
+Pen width is clipped to [0.10, 0.32] and width to [0.75, 1.3], so that no hand is too thin to
+read. Over the default 500-1300 range the drift is 0.0375 of slant, 0.011 of pen width and
+0.03 of width per century; across manuscripts each of the three correlates with the date at
+about r = 0.8.
 Nothing else depends on the date: the font master, size, baseline tilt, letter spacing, ink,
 paper, noise and distortion strength are drawn independently, so they are nuisances a dating
 model must learn to ignore.
@@ -94,7 +96,7 @@ def sample_hand(rng: np.random.Generator, date_range: tuple[int, int], num_fonts
       date=date,
       font=int(rng.integers(num_fonts)),
       slant=_drift(rng, t, SLANT_DRIFT),
-      pen_width=float(np.clip(_drift(rng, t, PEN_WIDTH_DRIFT), 0.07, 0.32)),
+      pen_width=float(np.clip(_drift(rng, t, PEN_WIDTH_DRIFT), 0.1, 0.32)),
       width=float(np.clip(_drift(rng, t, WIDTH_DRIFT), 0.75, 1.3)),
       scale=float(rng.uniform(0.88, 1.12)),
       tilt=float(rng.normal(0.0, 1.5)),

@@ -66,9 +66,10 @@ LETTERS = (
 LETTER_NAMES = tuple(letter.name for letter in LETTERS)
 JOINS_LEFT = np.array([letter.joins_left for letter in LETTERS])
 
-# Approximate share, in per mille, of each letter in running classical Syriac prose, rounded.
-# The generator needs the shape, not the digits: a handful of letters (alaph, yudh, waw,
-# lamadh) make up a third of all text while teth, sadhe, zain and semkath are each well under
+# Rough share, in per mille, of each letter in classical Syriac prose: rounded estimates, not
+# counts from a particular corpus.
+# The generator needs the shape, not the digits: four letters (alaph, yudh, waw, lamadh)
+# make up more than a third of all text while teth, sadhe, zain and semkath are each well under
 # one percent, which is the imbalance a classifier for real manuscripts has to live with.
 # The rarest letter (teth, 6 per mille) still gets about 70 samples in the default set.
 FREQUENCY_PER_MILLE = {

@@ -44,7 +44,7 @@ DEFAULT_FONTS = (
     '/usr/share/fonts/truetype/noto/NotoSansSyriac-Black.ttf',
     '/usr/share/fonts/opentype/unifont/unifont.otf',
 )
-BODY_HEIGHT = 28
+BODY_HEIGHT = 30
 # Room around the union of all glyph boxes, so that thickening strokes by a few pixels and
 # the signed distance field around them stay inside the canvas.
 CANVAS_MARGIN = 6
@@ -65,7 +65,8 @@ class GlyphMasters:
   body_height:   median ink height of the isolated letters, in pixels (the size unit).
   stroke_widths: (fonts,) typical stroke width of each font in pixels.
   shaped:        (fonts,) whether the font has positional forms distinct from the isolated.
-  fonts:         one line per font: family, style and version from its name table.
+  fonts:         one line per font: family, style and version from its name table, and the
+                 pixel size it was drawn at.
   font_files:    the file name each font came from, with the start of its SHA-256.
   """
 
@@ -268,7 +269,8 @@ def render_masters(font_paths: Sequence[str], body_height: float = BODY_HEIGHT) 
     with open(path, 'rb') as handle:
       data = handle.read()
     version = _name_table_version(data)
-    descriptions.append(' '.join(font.getname()) + (f', {version}' if version else ''))
+    descriptions.append(' '.join(font.getname()) + (f', {version}' if version else '') +
+                        f', {font.size} px/em')
     files.append(f'{os.path.basename(path)} sha256:{hashlib.sha256(data).hexdigest()[:16]}')
   isolated = FORMS.index(ISOLATED)
   return GlyphMasters(

@@ -9,8 +9,10 @@ align pixel for pixel, and the target holds only the centre letter: that is the 
 restoration model is asked to recover, the neighbours being clutter.
 
 The crop is centred on the letter's ink box, as a segmenter would cut it out, at a scale where
-the hand's body height is `NOMINAL_BODY` of the crop; a letter too large for the crop after
-distortion is shrunk until it fits, so no crop ever cuts its own letter.
+the hand's body height is `NOMINAL_BODY` of the crop. A letter too large for the crop after
+its affine distortion is shrunk until it fits, and its random shift is limited to the room
+left, so a crop does not cut its own letter (elastic bending may still move an extreme stroke
+by a pixel).
 """
 
 from __future__ import annotations
@@ -97,14 +99,15 @@ def render_sample(masters: GlyphMasters, hand: Hand, rng: np.random.Generator, l
   anchor = np.array([(top + bottom) / 2.0, (left + right) / 2.0])
   matrix = distort.affine_matrix(scale, rotation, slant, width)
   corners = np.array([[top, left], [top, right], [bottom, left], [bottom, right]]) - anchor
-  extent = np.ptp(corners @ matrix.T, axis=0).max() + 2.0 * max(dilation, 0.0) * scale
-  if extent > FIT * size:
-    matrix = matrix * (FIT * size / extent)
-    scale *= FIT * size / extent
-  shift = rng.normal(0.0, 0.025 * size, 2)
+  extents = np.ptp(corners @ matrix.T, axis=0) + 2.0 * max(dilation, 0.0) * scale
+  if extents.max() > FIT * size:
+    shrink = FIT * size / extents.max()
+    matrix, scale, extents = matrix * shrink, scale * shrink, extents * shrink
+  room = (FIT * size - extents) / 2.0
+  shift = np.clip(rng.normal(0.0, 0.025 * size, 2), -room, room)
   displacement = hand.elastic * size * distort.smooth_field(rng, size, 2)
   coords = distort.source_coordinates(size, matrix, anchor, shift, displacement)
-  # Output pixels per master pixel across a stroke: the mean of the two axis scales.
+  # Output pixels per master pixel across a stroke: the geometric mean of the axis scales.
   pixels_per_unit = scale * np.sqrt(width)
 
   centre = distort.ink_coverage(

@@ -28,6 +28,7 @@ SPACE_AFTER_NON_JOINER = 0.4
 # Width of a word space, in body heights, on top of the hand's letter spacing.
 WORD_SPACE = 0.45
 
+_ALL = np.arange(len(JOINS_LEFT))
 _DUAL = np.flatnonzero(JOINS_LEFT)
 _RIGHT_ONLY = np.flatnonzero(~JOINS_LEFT)
 
@@ -41,8 +42,7 @@ class Word:
   centre: int
 
 
-def _draw_letter(rng: np.random.Generator, among: np.ndarray = np.arange(len(FREQUENCIES))
-                 ) -> int:
+def _draw_letter(rng: np.random.Generator, among: np.ndarray = _ALL) -> int:
   weights = FREQUENCIES[among]
   return int(among[rng.choice(len(among), p=weights / weights.sum())])
 

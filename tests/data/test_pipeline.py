@@ -1,0 +1,61 @@
+"""Training batches are a pure function of (seed, step); evaluation covers every image once."""
+
+import numpy as np
+import pytest
+
+from hwr_jax.data import pipeline
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.errors import ConfigError
+
+
+def dataset(n=50):
+  images = np.arange(n, dtype=np.uint8)[:, None, None] * np.ones((1, 4, 4), np.uint8)
+  return LetterDataset(images=images, labels=np.arange(n, dtype=np.int32) % 3,
+                       vocabulary=Vocabulary(('a', 'b', 'c')),
+                       names=np.asarray([f'{i}.png' for i in range(n)]))
+
+
+def test_each_epoch_visits_distinct_examples_in_a_new_order():
+  per_epoch = pipeline.batches_per_epoch(50, 8)
+  epochs = [np.concatenate([pipeline.batch_indices(50, 8, seed=3, step=e * per_epoch + i)
+                            for i in range(per_epoch)]) for e in range(2)]
+  for order in epochs:
+    assert len(set(order.tolist())) == per_epoch * 8
+  assert not np.array_equal(epochs[0], epochs[1])
+
+
+def test_batches_depend_only_on_seed_and_step():
+  first = pipeline.batch_indices(50, 8, seed=3, step=17)
+  np.testing.assert_array_equal(first, pipeline.batch_indices(50, 8, seed=3, step=17))
+  assert not np.array_equal(first, pipeline.batch_indices(50, 8, seed=4, step=17))
+
+
+def test_resumed_stream_equals_the_uninterrupted_one():
+  data = dataset()
+  whole = pipeline.train_batches(data, 8, seed=1, first_step=0)
+  skipped = [next(whole) for _ in range(9)]
+  resumed = pipeline.train_batches(data, 8, seed=1, first_step=5)
+  for expected in skipped[5:]:
+    np.testing.assert_array_equal(np.asarray(next(resumed)['image']),
+                                  np.asarray(expected['image']))
+
+
+def test_batch_larger_than_data_is_a_config_error():
+  with pytest.raises(ConfigError, match='batch_size=64'):
+    next(pipeline.train_batches(dataset(10), 64, seed=0, first_step=0))
+
+
+def test_a_failing_producer_raises_in_the_consumer():
+  broken = dataset()
+  object.__setattr__(broken, 'labels', broken.labels[:5])
+  with pytest.raises(IndexError):
+    next(pipeline.train_batches(broken, 8, seed=0, first_step=0))
+
+
+def test_eval_batches_cover_every_image_once_with_padding():
+  seen = []
+  for batch, valid in pipeline.eval_batches(dataset(), 16):
+    assert batch['image'].shape == (16, 4, 4, 1)
+    seen.extend(batch['image'][:valid, 0, 0, 0].tolist())
+  assert seen == list(range(50))
