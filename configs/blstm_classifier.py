@@ -34,13 +34,8 @@ def get_config(variant: str = 'single'):
   elif variant == 'fashion_mnist':
     config.data = config_lib.fashion_mnist_block()
   elif variant == 'tiny':
-    config.data = config_lib.data_block(
-        'synthetic', image_size=16,
-        synthetic=config_lib.synthetic_block(num_manuscripts=4, letters_per_manuscript=60,
-                                             image_size=32))
+    config_lib.make_tiny(config)
     config.model.hidden = 16
-    config.train.update(steps=20, batch_size=16, log_every=5, checkpoint_every=10)
-    config.optimizer.warmup_steps = 2
   elif variant != 'single':
     raise ValueError(f'unknown variant {variant!r}: single, stacked, fashion_mnist or tiny')
   return config

@@ -38,15 +38,10 @@ def get_config(variant: str = 'syriac'):
     config.train.label_smoothing = 0.1
     config.model.dropout = 0.4
   elif variant == 'tiny':
-    config.data = config_lib.data_block(
-        'synthetic', image_size=16,
-        synthetic=config_lib.synthetic_block(num_manuscripts=4, letters_per_manuscript=60,
-                                             image_size=32))
+    config_lib.make_tiny(config)
     config.model.features = (8, 16)
     config.model.convs_per_block = 1
     config.model.dense = 32
-    config.train.update(steps=20, batch_size=16, log_every=5, checkpoint_every=10)
-    config.optimizer.warmup_steps = 2
   else:
     raise ValueError(f'unknown variant {variant!r}: syriac, fashion_mnist or tiny')
   return config

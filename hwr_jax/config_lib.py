@@ -49,6 +49,20 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
   return block
 
 
+def tiny_data_block() -> ml_collections.ConfigDict:
+  """240 synthetic letters at 16x16: enough for tests and smoke runs to learn a little."""
+  return data_block('synthetic', image_size=16,
+                    synthetic=synthetic_block(num_manuscripts=4, letters_per_manuscript=60,
+                                              image_size=32))
+
+
+def make_tiny(config: ml_collections.ConfigDict) -> None:
+  """Shrinks a config's data and schedule in place to a run of seconds."""
+  config.data = tiny_data_block()
+  config.train.update(steps=20, batch_size=16, log_every=5, checkpoint_every=10)
+  config.optimizer.warmup_steps = 2
+
+
 def fashion_mnist_block(**overrides) -> ml_collections.ConfigDict:
   """Fashion-MNIST from Debian's dataset-fashion-mnist package, at 28x28."""
   return data_block(

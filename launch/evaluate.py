@@ -16,7 +16,7 @@ from hwr_jax.data.sources import infer_kind, load_path
 from hwr_jax.errors import DataError
 from hwr_jax.training.loop import log_platform
 from hwr_jax.training.restore import load_trained
-from launch.common import parse_flags, report_errors
+from launch.common import parse_flags, print_scalars, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run.')
 _DATA = flags.DEFINE_string('data', None, 'Data set to evaluate on (folder, npz, arrays, IDX).')
@@ -29,8 +29,7 @@ flags.mark_flags_as_required(['workdir', 'data'])
 
 @report_errors
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  del argv
   log_platform()
   task, state = load_trained(_WORKDIR.value, _STEP.value)
   data_path = os.path.abspath(_DATA.value)
@@ -43,8 +42,7 @@ def main(argv):
   out_dir = os.path.join(_WORKDIR.value, 'eval', name)
   os.makedirs(out_dir, exist_ok=True)
   result = task.evaluate(state, {name: dataset}, out_dir)
-  for set_name, scalars in result.scalars.items():
-    print(f'{set_name}: ' + '  '.join(f'{k} {v:.4f}' for k, v in scalars.items()))
+  print_scalars(result.scalars)
   print(f'reports in {out_dir}')
 
 

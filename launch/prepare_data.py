@@ -49,8 +49,7 @@ def data_config():
 
 @report_errors
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  del argv
   config = data_config()
   out = _OUT.value
   if _SOURCE.value == 'synthetic' and _FORMAT.value == 'folder':

@@ -10,7 +10,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from hwr_jax.training.loop import train_and_evaluate
-from launch.common import parse_flags, report_errors
+from launch.common import parse_flags, print_scalars, report_errors
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',
@@ -21,11 +21,9 @@ flags.mark_flags_as_required(['config', 'workdir'])
 
 @report_errors
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  del argv
   result = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
-  for name, scalars in result.scalars.items():
-    print(f'{name}: ' + '  '.join(f'{k} {v:.4f}' for k, v in scalars.items()))
+  print_scalars(result.scalars)
 
 
 if __name__ == '__main__':
