@@ -47,6 +47,7 @@ def atomic_directory(out_dir: str) -> Iterator[str]:
   parent = os.path.dirname(os.path.abspath(out_dir))
   os.makedirs(parent, exist_ok=True)
   partial = tempfile.mkdtemp(prefix=f'.{os.path.basename(out_dir)}.partial-', dir=parent)
+  os.chmod(partial, 0o755)  # mkdtemp's private mode would stay on the finished folder
   try:
     yield partial
     os.rename(partial, out_dir)

@@ -17,13 +17,13 @@ import sys
 import time
 
 import jax
-from absl import app, flags, logging
+from absl import app, flags
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import pipeline
-from hwr_jax.data.sources import load_splits
-from hwr_jax.tasks import get_task_class
-from hwr_jax.tasks.base import DataInfo
+from hwr_jax.errors import HwrError
+from hwr_jax.training.loop import build_run
+from launch.common import parse_flags, report_errors
 
 _CONFIGS = flags.DEFINE_multi_string(
     'config', ['configs/cnn_classifier.py', 'configs/blstm_classifier.py'],
@@ -43,48 +43,53 @@ def peak_memory_mb() -> dict[str, float]:
 
 
 def measure(spec: str) -> dict:
-  """Builds the config's task on its data and times `steps` train steps after warm-up."""
+  """Builds the config's run on its data and times `steps` train steps after warm-up."""
   config = load_config_file(spec)
   if _BATCH_SIZE.value:
     config.train.batch_size = _BATCH_SIZE.value
-  data = load_splits(config.data, config.seed)
-  task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
+  run = build_run(config)
   key = jax.random.key(config.seed)
-  state = task.init_state(key)
-  step_fn = jax.jit(task.train_step)
-  batches = pipeline.train_batches(data.train, config.train.batch_size, config.seed, 0)
-  start = time.perf_counter()
-  state, _ = step_fn(state, next(batches), jax.random.fold_in(key, 0))
-  jax.block_until_ready(state)
-  compile_seconds = time.perf_counter() - start
-  for step in range(1, _WARMUP.value):
-    state, _ = step_fn(state, next(batches), jax.random.fold_in(key, step))
-  jax.block_until_ready(state)
-  start = time.perf_counter()
-  for step in range(_STEPS.value):
-    state, _ = step_fn(state, next(batches), jax.random.fold_in(key, step))
-  jax.block_until_ready(state)
-  seconds = time.perf_counter() - start
-  batches.close()
+  state = run.initial_state
+  batches = pipeline.train_batches(run.data.train, config.train.batch_size, config.seed, 0)
+  try:
+    start = time.perf_counter()
+    state, _ = run.step_fn(state, next(batches), jax.random.fold_in(key, 0))
+    jax.block_until_ready(state)
+    compile_seconds = time.perf_counter() - start
+    for step in range(1, _WARMUP.value):
+      state, _ = run.step_fn(state, next(batches), jax.random.fold_in(key, step))
+    jax.block_until_ready(state)
+    start = time.perf_counter()
+    for step in range(_STEPS.value):
+      state, _ = run.step_fn(state, next(batches), jax.random.fold_in(key, step))
+    jax.block_until_ready(state)
+    seconds = time.perf_counter() - start
+  finally:
+    batches.close()
   return {'config': spec, 'platform': jax.default_backend(),
           'batch_size': config.train.batch_size,
           'images_per_second': _STEPS.value * config.train.batch_size / seconds,
           'compile_seconds': compile_seconds, **peak_memory_mb()}
 
 
+def error_line(stderr: str) -> str:
+  lines = [line for line in stderr.splitlines() if line.startswith('error:')]
+  return lines[-1] if lines else stderr.strip().splitlines()[-1] if stderr.strip() else '?'
+
+
+@report_errors
 def main(argv):
   del argv
   if _CHILD.value:
     print(json.dumps(measure(_CHILD.value)))
     return
-  logging.set_verbosity(logging.WARNING)
-  rows = []
+  rows, failed = [], []
   for spec in _CONFIGS.value:
     args = [sys.executable, '-m', 'launch.bench', f'--child={spec}', f'--steps={_STEPS.value}',
             f'--warmup={_WARMUP.value}', f'--batch_size={_BATCH_SIZE.value}']
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-      print(f'{spec}: failed\n{done.stderr[-2000:]}', file=sys.stderr)
+      failed.append(f'{spec}: {error_line(done.stderr)}')
       continue
     rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
   print(f'{"config":45s} {"platform":8s} {"batch":>5s} {"img/s":>9s} {"compile s":>9s} '
@@ -94,7 +99,9 @@ def main(argv):
     print(f'{row["config"]:45s} {row["platform"]:8s} {row["batch_size"]:5d} '
           f'{row["images_per_second"]:9.0f} {row["compile_seconds"]:9.1f} '
           f'{row["host_peak_rss_mb"]:12.0f} {device}')
+  if failed:
+    raise HwrError('benchmark failed for ' + '; '.join(failed))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

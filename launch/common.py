@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging as logging_std
+import os
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -12,6 +13,7 @@ from absl import flags, logging
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import HwrError
+from hwr_jax.training.signals import RunInterrupted
 
 EXIT_USER_ERROR = 2
 
@@ -24,9 +26,17 @@ def _fail(message: str):
   sys.exit(EXIT_USER_ERROR)
 
 
+def config_spec(argv: Sequence[str]) -> Optional[str]:
+  """The value of --config (either '--config=x' or '--config x'), if given."""
+  spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+  if spec is None and '--config' in argv[:-1]:
+    spec = argv[argv.index('--config') + 1]
+  return spec
+
+
 def unknown_override(argv: Sequence[str]) -> Optional[str]:
   """Names the first --config.a.b=... override whose key the config file does not have."""
-  spec = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+  spec = config_spec(argv)
   if spec is None:
     return None
   config = load_config_file(spec)
@@ -47,6 +57,9 @@ def unknown_override(argv: Sequence[str]) -> Optional[str]:
 
 def parse_flags(argv: list[str]) -> list[str]:
   """absl's parsing, with every bad flag or config override reported as one clear line."""
+  spec = config_spec(argv)
+  if spec is not None and not os.path.isfile(spec.partition(':')[0]):
+    _fail(f'config file not found: {spec.partition(":")[0]}')
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
@@ -66,8 +79,9 @@ class _QuietLibraries(logging_std.Filter):
 
 
 def report_errors(main: Callable) -> Callable:
-  """Wraps an absl main: stray arguments or an HwrError become one 'error:' line on stderr
-  and exit status 2."""
+  """Wraps an absl main: stray arguments, an HwrError or an OSError (a config file or workdir
+  that cannot be read or made) become one 'error:' line on stderr and exit status 2; a run
+  stopped by a signal (after saving) exits with 128 + its number."""
 
   @functools.wraps(main)
   def wrapped(argv):
@@ -77,8 +91,11 @@ def report_errors(main: Callable) -> Callable:
     logging.get_absl_handler().addFilter(_QuietLibraries())
     try:
       return main(argv)
-    except HwrError as e:
-      logging.error('%s', e)
+    except RunInterrupted as e:
+      logging.warning('%s', e)
+      print(f'interrupted: {e}', file=sys.stderr)
+      sys.exit(128 + e.signum)
+    except (HwrError, OSError) as e:
       _fail(str(e))
 
   return wrapped

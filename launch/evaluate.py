@@ -31,9 +31,10 @@ flags.mark_flags_as_required(['workdir', 'data'])
 def main(argv):
   del argv
   log_platform()
-  task, state = load_trained(_WORKDIR.value, _STEP.value)
   data_path = os.path.abspath(_DATA.value)
-  dataset = load_path(infer_kind(data_path), data_path, _LABELS.value, task.config.data,
+  kind = infer_kind(data_path)
+  task, state = load_trained(_WORKDIR.value, _STEP.value)
+  dataset = load_path(kind, data_path, _LABELS.value, task.config.data,
                       task.data_info.vocabulary)
   if dataset.image_shape != task.data_info.image_shape:
     raise DataError(f'{data_path}: images are {dataset.image_shape}, the model was trained on '

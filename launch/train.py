@@ -3,7 +3,8 @@ r"""Trains any model of the project from a config file.
   python -m launch.train --config=configs/cnn_classifier.py[:variant] --workdir=DIR \
       [--config.train.steps=100 ...]
 
-Started again on the same workdir, a run resumes from its latest checkpoint.
+Started again on the same workdir, a run resumes from its latest checkpoint. SIGTERM or
+Ctrl-C saves a checkpoint and exits with status 128 + the signal number.
 """
 
 from absl import app, flags
@@ -16,13 +17,16 @@ _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',
     lock_config=True)
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, logs and reports.')
+_START_OVER = flags.DEFINE_bool(
+    'start_over', False, 'Move an existing workdir aside (to WORKDIR.replaced-<time>) and '
+    'start a new run there, instead of resuming it or refusing it.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
 @report_errors
 def main(argv):
   del argv
-  result = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  result = train_and_evaluate(_CONFIG.value, _WORKDIR.value, _START_OVER.value)
   print_scalars(result.scalars)
 
 

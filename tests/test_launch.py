@@ -169,6 +169,21 @@ def test_prepare_data_writes_synthetic_folders_and_npz(tmp_path, launcher):
   npz = tmp_path / 'letters.npz'
   launcher('prepare_data', '--source=folder', f'--data={out / "letters"}',
                '--image_size=16', '--format=npz', f'--out={npz}')
-  assert npz.exists() and (tmp_path / 'vocabulary.json').exists()
+  assert npz.exists() and (tmp_path / 'letters.vocabulary.json').exists()
   again = launcher('prepare_data', '--source=synthetic', f'--out={out}', check=False)
   assert_user_error(again, 'already exists')
+
+
+def test_bench_prints_a_row_per_config_and_fails_loudly(launcher):
+  result = launcher('bench', f'--config={TINY}', '--steps=3', '--warmup=1')
+  row = [line for line in result.stdout.splitlines() if line.startswith(TINY)]
+  assert len(row) == 1 and float(row[0].split()[3]) > 0
+  broken = launcher('bench', '--config=configs/no_such_config.py', '--steps=1', check=False)
+  assert_user_error(broken, 'no_such_config.py')
+
+
+def test_missing_config_file_is_one_clear_line(tmp_path, launcher):
+  result = launcher('train', '--config=configs/no_such_config.py', f'--workdir={tmp_path}/w',
+                    check=False)
+  assert_user_error(result, 'no_such_config.py')
+  assert 'Traceback' not in result.stderr

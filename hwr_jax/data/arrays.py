@@ -33,11 +33,16 @@ _IMAGE_KEY_NAMES = ('images', 'image', 'imgs', 'x', 'data')
 _LABEL_KEY_NAMES = ('labels', 'label', 'y', 'targets', 'target')
 
 
+def vocabulary_path(npz_path: str) -> str:
+  """'letters.npz' -> 'letters.vocabulary.json', next to it."""
+  return os.path.splitext(npz_path)[0] + '.vocabulary.json'
+
+
 def save_npz(dataset: LetterDataset, path: str) -> None:
   """Writes `dataset` to one compressed .npz, atomically, and vocabulary.json beside it.
 
   The vocabulary is stored inside the .npz too, so the file alone reproduces the data set;
-  vocabulary.json is shared by every export in the folder (train.npz, test.npz, ...).
+  The vocabulary is also written beside it as <stem>.vocabulary.json, for people and tools.
   """
   arrays = {
       _FORMAT_KEY: np.asarray(_FORMAT_VERSION),
@@ -52,7 +57,6 @@ def save_npz(dataset: LetterDataset, path: str) -> None:
     arrays[_METADATA_PREFIX + key] = column.astype(str) if column.dtype == object else column
   if dataset.targets is not None:
     arrays['targets'] = dataset.targets
-  directory = os.path.dirname(os.path.abspath(path))
   tmp = path + '.tmp'
   try:
     with open(tmp, 'wb') as f:
@@ -61,7 +65,7 @@ def save_npz(dataset: LetterDataset, path: str) -> None:
   finally:
     if os.path.exists(tmp):
       os.remove(tmp)
-  dataset.vocabulary.save(directory)
+  dataset.vocabulary.save_as(vocabulary_path(path))
   logging.info('Saved %d images to %s', len(dataset), path)
 
 

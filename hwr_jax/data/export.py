@@ -37,6 +37,7 @@ def write_image_folder(dataset: LetterDataset, out_dir: str) -> str:
         writer.writerow([file, label, *(_cell(dataset.metadata[c][i]) for c in columns)])
     for file, image in zip(files, dataset.images):
       Image.fromarray(image).save(os.path.join(partial, file))
+    dataset.vocabulary.save(partial)
   return out_dir
 
 

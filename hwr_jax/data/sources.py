@@ -13,9 +13,9 @@ from typing import Optional
 import ml_collections
 import numpy as np
 from absl import logging
-from PIL import Image
 
 from hwr_jax.data import arrays, folders, idx, splits, synthetic
+from hwr_jax.data import images as images_lib
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
@@ -48,10 +48,10 @@ def synthetic_params(block: ml_collections.ConfigDict) -> synthetic.SyntheticPar
 
 
 def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+  """The resampling the folder and IDX loaders use, for sources stored at another size."""
   if images.shape[1:3] == tuple(size):
     return images
-  return np.stack([np.asarray(Image.fromarray(im).resize((size[1], size[0]), Image.BILINEAR))
-                   for im in images])
+  return np.stack([images_lib.resize_gray(image, size) for image in images])
 
 
 def with_vocabulary(dataset: LetterDataset, vocabulary: Vocabulary, source: str) -> LetterDataset:
@@ -111,6 +111,13 @@ def parse_extra_tests(spec: str) -> dict[str, tuple[str, str]]:
   return out
 
 
+def looks_like_idx(path: str) -> bool:
+  """IDX files start with two zero bytes; gzipped ones with the gzip magic."""
+  with open(path, 'rb') as f:
+    head = f.read(2)
+  return head in (b'\x00\x00', b'\x1f\x8b')
+
+
 def infer_kind(path: str) -> str:
   """The source kind a path looks like: a folder, our npz export, other arrays, or IDX."""
   if os.path.isdir(path):
@@ -121,7 +128,10 @@ def infer_kind(path: str) -> str:
     return 'npz'
   if path.endswith(('.npz', '.npy', '.mat')):
     return 'arrays'
-  return 'idx'
+  if looks_like_idx(path):
+    return 'idx'
+  raise DataError(f'{path}: not an image folder, an .npz/.npy/.mat file, or an IDX file '
+                  '(point at the folder that holds the images and their labels file)')
 
 
 def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:

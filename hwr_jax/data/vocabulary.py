@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from hwr_jax.errors import DataError, UnknownLabelError
+from hwr_jax.io_utils import write_json
 
 VOCABULARY_FILE = 'vocabulary.json'
 
@@ -50,12 +51,11 @@ class Vocabulary:
     return [self.labels[int(i)] for i in ids]
 
   def save(self, directory: str) -> str:
-    """Writes vocabulary.json atomically and returns its path."""
-    path = os.path.join(directory, VOCABULARY_FILE)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-      json.dump({'labels': list(self.labels)}, f, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)
+    """Writes `directory`/vocabulary.json atomically and returns its path."""
+    return self.save_as(os.path.join(directory, VOCABULARY_FILE))
+
+  def save_as(self, path: str) -> str:
+    write_json(path, {'labels': list(self.labels)})
     return path
 
   @classmethod

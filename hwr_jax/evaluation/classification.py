@@ -31,19 +31,24 @@ def classification_report(labels: np.ndarray, predictions: np.ndarray,
 
 
 def confusion_image(matrix: np.ndarray, vocabulary: Vocabulary, cell: int = 18) -> np.ndarray:
-  """An RGB picture of the row-normalised confusion matrix with class names on both axes."""
+  """An RGB picture of the row-normalised confusion matrix: rows are true classes, columns
+  predicted ones, class names on both axes; classes absent from the set are grey rows."""
   matrix = np.asarray(matrix, dtype=np.float64)
-  rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+  counts = matrix.sum(axis=1)
+  rates = matrix / np.maximum(counts[:, None], 1)
   names = [name[:10] for name in vocabulary.labels]
   font = ImageFont.load_default()
-  margin = 8 + 7 * max(len(n) for n in names)
+  margin = 8 + 7 * max(max(len(n) for n in names), 6)
   size = len(names) * cell
   canvas = Image.new('RGB', (margin + size + 4, margin + size + 4), 'white')
   draw = ImageDraw.Draw(canvas)
+  draw.text((2, 2), 'rows: true', fill='black', font=font)
+  draw.text((2, 14), 'cols: pred', fill='black', font=font)
   for i, row in enumerate(rates):
     for j, rate in enumerate(row):
       shade = int(255 * (1 - rate))
-      colour = (shade, shade, 255) if i == j else (255, shade, shade)
+      colour = (200, 200, 200) if not counts[i] else (shade, shade, 255) if i == j else (
+          255, shade, shade)
       x, y = margin + j * cell, margin + i * cell
       draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=colour, outline=(220, 220, 220))
   for i, name in enumerate(names):

@@ -53,7 +53,9 @@ class Checkpointer:
         step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
                                       meta=ocp.args.JsonRestore()))
     logging.info('Restored checkpoint of step %d from %s', step, self.directory)
-    return restored.state, restored.meta
+    # Placed like the template, so the jitted step sees the inputs it was compiled for.
+    state = jax.device_put(restored.state, jax.tree.map(lambda x: x.sharding, template))
+    return state, restored.meta
 
   def wait(self):
     self._manager.wait_until_finished()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from typing import Mapping
+from typing import Callable, Mapping
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.sources import DataSplits, load_splits
-from hwr_jax.errors import HwrError
+from hwr_jax.errors import ConfigError, HwrError
+from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
 from hwr_jax.tasks.base import DataInfo, EvalResult, Task
-from hwr_jax.training import checkpoints, progress, workdir as workdir_lib
+from hwr_jax.training import checkpoints, progress, signals, workdir as workdir_lib
+from hwr_jax.training.optimizers import make_optimizer
+from hwr_jax.training.state import TrainState
 from hwr_jax.training.writers import MetricWriter
 
 EVAL_DIR = 'eval'
@@ -31,19 +36,79 @@ def log_platform() -> None:
 
 
 def mean_metrics(pending: list[Mapping[str, jax.Array]]) -> dict[str, float]:
-  """Fetches the metrics of the steps since the last log (one transfer) and averages them."""
+  """Fetches the metrics of the steps since the last log (one transfer) and averages them,
+  leaving out the non-finite values of skipped steps."""
   stacked = jax.device_get(jax.tree.map(lambda *xs: np.stack(xs), *pending))
-  return {k: float(np.mean(v)) for k, v in stacked.items()}
+  out = {}
+  for name, values in stacked.items():
+    finite = values[np.isfinite(values)]
+    out[name] = float(np.sum(values)) if name == 'skipped' else float(
+        np.mean(finite)) if finite.size else float('nan')
+  return out
 
 
 def check_finite(pending: list[Mapping[str, jax.Array]], first_step: int) -> None:
   """Raises naming the first step and quantity that is not finite."""
-  values = jax.device_get(pending)
-  for offset, metrics in enumerate(values):
+  for offset, metrics in enumerate(jax.device_get(pending)):
     for name, value in metrics.items():
       if not np.all(np.isfinite(value)):
-        raise NumericalError(f'{name} is {value} at step {first_step + offset}; the run stops '
-                             'and the last checkpoint (saved before that step) is kept')
+        raise NumericalError(
+            f'{name} is {value} at step {first_step + offset}; the run stops without saving '
+            'that state and keeps its last checkpoint (set train.nan_policy=skip to skip such '
+            'steps instead)')
+
+
+def skipping_non_finite(train_step: Callable) -> Callable:
+  """Wraps a step so that one whose metrics (loss, gradient norm) are not all finite leaves
+  parameters and optimizer state unchanged and reports skipped=1. The step counter still
+  advances, so batches and checkpoints keep their positions."""
+
+  def step(state, batch, rng):
+    new_state, metrics = train_step(state, batch, rng)
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in metrics.values()]))
+    kept = jax.tree.map(lambda new, old: jnp.where(finite, new, old), new_state, state)
+    return kept.replace(step=new_state.step), {**metrics,
+                                               'skipped': 1 - finite.astype(jnp.int32)}
+
+  return step
+
+
+NAN_POLICIES = ('stop', 'skip')
+
+
+def compiled_step(task: Task, nan_policy: str) -> Callable:
+  step = task.train_step if nan_policy == 'stop' else skipping_non_finite(task.train_step)
+  return jax.jit(step)
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+  """Fails on names and values that would otherwise fail only after the data is loaded."""
+  get_task_class(config.task_name)
+  get_model_class(config.model_name)
+  make_optimizer(config.optimizer, config.train.steps)
+  if config.train.nan_policy not in NAN_POLICIES:
+    raise ConfigError(f'train.nan_policy={config.train.nan_policy!r}: expected stop or skip')
+
+
+@dataclasses.dataclass
+class Run:
+  """Everything a run needs before it touches its workdir."""
+
+  data: DataSplits
+  task: Task
+  initial_state: TrainState
+  step_fn: Callable
+
+
+def build_run(config: ml_collections.ConfigDict) -> Run:
+  """Checks the config, loads the data, builds the task and its first state: every error a
+  user's input can cause happens here, before anything is written."""
+  check_config(config)
+  data = load_splits(config.data, config.seed)
+  pipeline.batches_per_epoch(len(data.train), config.train.batch_size)
+  task: Task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
+  state = task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0))
+  return Run(data, task, state, compiled_step(task, config.train.nan_policy))
 
 
 def evaluation_sets(data: DataSplits) -> dict:
@@ -58,19 +123,37 @@ def write_eval(writer: MetricWriter, step: int, result: EvalResult) -> None:
   writer.flush()
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> EvalResult:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       start_over: bool = False) -> EvalResult:
   """Trains config's task to config.train.steps, resuming from workdir's latest checkpoint,
-  and returns the final evaluation (also written under workdir/eval)."""
-  log_platform()
-  data = load_splits(config.data, config.seed)
-  info = DataInfo.of(data.train)
-  task: Task = get_task_class(config.task_name)(config, info)
-  workdir_lib.prepare_workdir(workdir, config, info)
+  and returns the final evaluation (also written under workdir/eval).
 
-  train = config.train
+  start_over moves an existing workdir aside (to '<workdir>.replaced-<time>') first.
+  Raises RunInterrupted after saving a checkpoint when SIGTERM or SIGINT arrives.
+  """
+  log_platform()
+  run = build_run(config)
+  with workdir_lib.prepare_workdir(workdir, config, run.task.data_info, start_over), \
+      signals.stop_on_signals() as stop:
+    state = train(config, workdir, run, stop)
+    eval_dir = os.path.join(workdir, EVAL_DIR)
+    os.makedirs(eval_dir, exist_ok=True)
+    result = run.task.evaluate(state, evaluation_sets(run.data), eval_dir)
+    writer = MetricWriter(workdir)
+    write_eval(writer, config.train.steps, result)
+    writer.close()
+  logging.info('Reports in %s', eval_dir)
+  return result
+
+
+def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
+          stop: signals.StopRequest) -> TrainState:
+  """The loop itself, from the latest checkpoint (if any) to config.train.steps."""
+  settings = config.train
+  task, data, step_fn, state = run.task, run.data, run.step_fn, run.initial_state
   base_key = jax.random.key(config.seed)
-  state = task.init_state(jax.random.fold_in(base_key, 0))
-  checkpointer = checkpoints.Checkpointer(workdir, train.checkpoint_every, train.keep_checkpoints)
+  checkpointer = checkpoints.Checkpointer(workdir, settings.checkpoint_every,
+                                          settings.keep_checkpoints)
   step_key = jax.random.fold_in(base_key, 1)
   if checkpointer.latest_step() is not None:
     state, meta = checkpointer.restore(state)
@@ -79,23 +162,26 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> EvalR
   writer = MetricWriter(workdir)
   writer.truncate_after(start)
   logging.info('Training %s/%s for %d steps from step %d; workdir %s', config.task_name,
-               config.model_name, train.steps, start, workdir)
+               config.model_name, settings.steps, start, workdir)
 
-  step_fn = jax.jit(task.train_step)
-  batches = pipeline.train_batches(data.train, train.batch_size, config.seed, start)
-  chrono = progress.Chronometer(start, train.steps, train.batch_size)
+  def save(step: int, force: bool) -> None:
+    meta = {'rng': checkpoints.key_to_json(step_key), 'seed': config.seed, 'step': step,
+            **pipeline.data_position(step, len(data.train), settings.batch_size)}
+    checkpointer.save(step, state, meta, force=force)
+
+  batches = pipeline.train_batches(data.train, settings.batch_size, config.seed, start)
+  chrono = progress.Chronometer(start, settings.steps, settings.batch_size)
   pending: list = []
-  eval_dir = os.path.join(workdir, EVAL_DIR)
   try:
-    for step in range(start + 1, train.steps + 1):
+    for step in range(start + 1, settings.steps + 1):
       state, metrics = step_fn(state, next(batches), jax.random.fold_in(step_key, step))
       pending.append(metrics)
       if step == start + 1:
         jax.block_until_ready(metrics)
         chrono.step_done(step)
-      log_due = progress.is_due(step, train.log_every, train.steps)
-      save_due = progress.is_due(step, train.checkpoint_every, train.steps)
-      if log_due or save_due:
+      log_due = progress.is_due(step, settings.log_every, settings.steps)
+      save_due = progress.is_due(step, settings.checkpoint_every, settings.steps)
+      if (log_due or save_due or stop.signum) and settings.nan_policy == 'stop':
         check_finite(pending, step - len(pending) + 1)
       if log_due:
         scalars = mean_metrics(pending)
@@ -103,19 +189,18 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> EvalR
         logging.info('%s', chrono.progress_line(step, scalars))
         writer.write_scalars(step, 'train', {**scalars,
                                              'steps_per_second': chrono.steps_per_second(step)})
-      if save_due:
-        meta = {'rng': checkpoints.key_to_json(step_key), 'seed': config.seed, 'step': step,
-                **pipeline.data_position(step, len(data.train), train.batch_size)}
-        checkpointer.save(step, state, meta, force=step == train.steps)
-      if train.eval_every and step % train.eval_every == 0 and step != train.steps:
+      if save_due or stop.signum:
+        save(step, force=step == settings.steps or bool(stop.signum))
+      if stop.signum:
+        checkpointer.wait()
+        writer.close()
+        raise signals.RunInterrupted(stop.signum, step)
+      if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
         write_eval(writer, step, task.evaluate(state, {'test': data.test}, None))
   finally:
     batches.close()
     checkpointer.close()
-  os.makedirs(eval_dir, exist_ok=True)
-  result = task.evaluate(state, evaluation_sets(data), eval_dir)
-  write_eval(writer, train.steps, result)
   writer.close()
-  logging.info('Finished in %s (compile %.1fs); reports in %s',
-               progress.format_duration(chrono.elapsed()), chrono.compile_seconds, eval_dir)
-  return result
+  logging.info('Trained to step %d in %s (compile %.1fs)', settings.steps,
+               progress.format_duration(chrono.elapsed()), chrono.compile_seconds)
+  return state

@@ -3,6 +3,7 @@
 from typing import Any
 
 import flax
+import jax.numpy as jnp
 from flax.training import train_state
 
 
@@ -14,3 +15,10 @@ class TrainState(train_state.TrainState):
   """
 
   batch_stats: Any = flax.core.FrozenDict()
+
+  @classmethod
+  def create(cls, *, apply_fn, params, tx, **kwargs):
+    """As Flax's, but `step` is an int32 array from the start: a Python int would make the
+    second call of a jitted step see a new input type and compile again."""
+    state = super().create(apply_fn=apply_fn, params=params, tx=tx, **kwargs)
+    return state.replace(step=jnp.zeros((), jnp.int32))

@@ -6,11 +6,14 @@ shape and class counts) beside checkpoints/, tensorboard/, metrics.jsonl and eva
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from typing import Any
+import time
+from typing import Any, Optional
 
 import ml_collections
+from absl import logging
 
 from hwr_jax.data.vocabulary import VOCABULARY_FILE, Vocabulary
 from hwr_jax.errors import ConfigError
@@ -19,9 +22,12 @@ from hwr_jax.tasks.base import DataInfo
 
 CONFIG_FILE = 'config.json'
 DATA_INFO_FILE = 'data_info.json'
+LOCK_FILE = '.lock'
 
-# A checkpoint only makes sense for the same model on the same kind of data.
-_IDENTITY_KEYS = ('model_name', 'task_name', 'model')
+# A checkpoint only continues the same model, trained on the same batches: the batches are
+# drawn from the seed and the batch size.
+_IDENTITY_KEYS = ('model_name', 'task_name', 'model', 'seed', 'train.batch_size')
+_WAY_OUT = 'use another --workdir, or --start_over to move that run aside'
 
 
 def _flatten(tree: Any, prefix: str = '') -> dict[str, Any]:
@@ -33,6 +39,20 @@ def _flatten(tree: Any, prefix: str = '') -> dict[str, Any]:
   return {prefix[:-1]: list(tree) if isinstance(tree, tuple) else tree}
 
 
+def _lookup(tree: dict, dotted: str) -> Any:
+  for key in dotted.split('.'):
+    tree = tree.get(key) if isinstance(tree, dict) else None
+  return tree
+
+
+def warn_if_schedule_changes(saved: dict, config: dict) -> None:
+  old, new = _lookup(saved, 'train.steps'), _lookup(config, 'train.steps')
+  if old != new:
+    logging.warning('train.steps changed from %s to %s: the learning-rate schedule is rebuilt '
+                    'for %s steps, so this run will not equal an uninterrupted %s-step run',
+                    old, new, new, new)
+
+
 def config_to_dict(config: ml_collections.ConfigDict) -> dict:
   """The config as plain JSON data (tuples become lists)."""
   return json.loads(config.to_json_best_effort())
@@ -41,40 +61,102 @@ def config_to_dict(config: ml_collections.ConfigDict) -> dict:
 def check_same_run(saved: dict, config: dict, workdir: str) -> None:
   """Refuses a config whose model or task differs from the one the workdir was trained with."""
   for identity_key in _IDENTITY_KEYS:
-    old = _flatten({identity_key: saved.get(identity_key)})
-    new = _flatten({identity_key: config.get(identity_key)})
+    old = _flatten({identity_key: _lookup(saved, identity_key)})
+    new = _flatten({identity_key: _lookup(config, identity_key)})
     for key in sorted(set(old) | set(new)):
       if old.get(key) != new.get(key):
         raise ConfigError(
             f'workdir {workdir} holds a run with {key}={old.get(key)!r}, but this config has '
-            f'{key}={new.get(key)!r}; use another --workdir')
+            f'{key}={new.get(key)!r}; {_WAY_OUT}')
 
 
 def check_same_data(saved: dict, saved_vocab: Vocabulary, info: DataInfo, workdir: str) -> None:
   if list(saved['image_shape']) != list(info.image_shape):
     raise ConfigError(f'workdir {workdir} was trained on images of {saved["image_shape"]}, '
-                      f'this data has {list(info.image_shape)}; use another --workdir')
+                      f'this data has {list(info.image_shape)}; {_WAY_OUT}')
   if saved_vocab != info.vocabulary:
     added = sorted(set(info.vocabulary.labels) - set(saved_vocab.labels))
     missing = sorted(set(saved_vocab.labels) - set(info.vocabulary.labels))
     raise ConfigError(f'workdir {workdir} was trained with another label vocabulary '
                       f'(new labels: {added[:10]}, absent labels: {missing[:10]}); '
-                      'use another --workdir')
+                      f'{_WAY_OUT}')
+  if list(saved['class_counts']) != list(info.class_counts):
+    raise ConfigError(f'workdir {workdir} was trained on another training set (class counts '
+                      f'{saved["class_counts"]}, now {list(info.class_counts)}); {_WAY_OUT}')
 
 
-def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, info: DataInfo) -> None:
-  """Checks an existing workdir belongs to this run, then records the config and data info."""
+class WorkdirLock:
+  """An exclusive lock on a workdir for the length of a run.
+
+  It is an flock on workdir/.lock, so the kernel releases it when the process dies in any way
+  (SIGKILL included): a crashed run never leaves its workdir locked.
+  """
+
+  def __init__(self, workdir: str):
+    self.workdir = workdir
+    self._fd: Optional[int] = None
+
+  def acquire(self) -> WorkdirLock:
+    os.makedirs(self.workdir, exist_ok=True)
+    fd = os.open(os.path.join(self.workdir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      holder = os.read(fd, 32).decode(errors='replace').strip() or 'unknown'
+      os.close(fd)
+      raise ConfigError(f'workdir {self.workdir} is in use by another run (process {holder}); '
+                        'wait for it to finish or use another --workdir') from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    self._fd = fd
+    return self
+
+  def release(self) -> None:
+    if self._fd is not None:
+      fcntl.flock(self._fd, fcntl.LOCK_UN)
+      os.close(self._fd)
+      self._fd = None
+
+  def __enter__(self) -> WorkdirLock:
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.release()
+
+
+def move_aside(workdir: str) -> str:
+  """Renames an idle workdir to '<workdir>.replaced-<time>' so starting over loses nothing."""
+  with WorkdirLock(workdir).acquire():
+    backup = f'{workdir.rstrip("/")}.replaced-{time.strftime("%Y%m%d-%H%M%S")}'
+    os.rename(workdir, backup)
+  logging.info('Moved the previous run in %s to %s', workdir, backup)
+  return backup
+
+
+def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, info: DataInfo,
+                    start_over: bool = False) -> WorkdirLock:
+  """Checks an existing workdir belongs to this run (or moves it aside when starting over),
+  locks it, records the config and data info, and returns the held lock."""
   config_dict = config_to_dict(config)
   config_path = os.path.join(workdir, CONFIG_FILE)
-  if os.path.exists(config_path):
-    check_same_run(read_json(config_path), config_dict, workdir)
   info_path = os.path.join(workdir, DATA_INFO_FILE)
+  if start_over and os.path.exists(workdir):
+    move_aside(workdir)
+  if os.path.exists(config_path):
+    saved = read_json(config_path)
+    check_same_run(saved, config_dict, workdir)
+    warn_if_schedule_changes(saved, config_dict)
   if os.path.exists(info_path):
     check_same_data(read_json(info_path), Vocabulary.load(workdir), info, workdir)
-  os.makedirs(workdir, exist_ok=True)
-  write_json(config_path, config_dict)
-  info.vocabulary.save(workdir)
-  write_json(info_path, info.to_json())
+  lock = WorkdirLock(workdir).acquire()
+  try:
+    write_json(config_path, config_dict)
+    info.vocabulary.save(workdir)
+    write_json(info_path, info.to_json())
+  except BaseException:
+    lock.release()
+    raise
+  return lock
 
 
 def load_run(workdir: str) -> tuple[ml_collections.ConfigDict, DataInfo]:

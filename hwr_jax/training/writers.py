@@ -25,11 +25,12 @@ class MetricWriter:
     self._jsonl_path = os.path.join(workdir, METRICS_FILE)
 
   def truncate_after(self, step: int):
-    """Drops JSON lines logged after `step`: a resumed run logs those steps again."""
+    """Drops JSON lines logged after `step` (a resumed run logs those steps again), and a
+    last line cut short by a killed process."""
     if not os.path.exists(self._jsonl_path):
       return
-    with open(self._jsonl_path, encoding='utf-8') as f:
-      kept = [line for line in f if line.strip() and json.loads(line)['step'] <= step]
+    kept = [json.dumps(record) + '\n' for record in _parse_lines(self._jsonl_path)
+            if record['step'] <= step]
     tmp = self._jsonl_path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
       f.writelines(kept)
@@ -53,7 +54,17 @@ class MetricWriter:
     self._summary.close()
 
 
+def _parse_lines(path: str) -> list[dict]:
+  records = []
+  with open(path, encoding='utf-8', errors='replace') as f:
+    for line in f:
+      try:
+        records.append(json.loads(line))
+      except json.JSONDecodeError:
+        continue  # a line cut short when a run was killed mid-write
+  return records
+
+
 def read_metrics(workdir: str) -> list[dict]:
-  """All JSON-lines records of a workdir, in order."""
-  with open(os.path.join(workdir, METRICS_FILE), encoding='utf-8') as f:
-    return [json.loads(line) for line in f if line.strip()]
+  """All complete JSON-lines records of a workdir, in order."""
+  return _parse_lines(os.path.join(workdir, METRICS_FILE))

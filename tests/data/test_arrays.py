@@ -47,9 +47,9 @@ def test_npz_round_trip(tmp_path, with_targets):
   original = _dataset(with_targets)
   path = str(tmp_path / 'train.npz')
   arrays.save_npz(original, path)
-  assert sorted(os.listdir(tmp_path)) == ['train.npz', 'vocabulary.json']
+  assert sorted(os.listdir(tmp_path)) == ['train.npz', 'train.vocabulary.json']
   _assert_equal(arrays.load_npz(path), original)
-  assert Vocabulary.load(str(tmp_path)) == original.vocabulary
+  assert Vocabulary.load(str(tmp_path / 'train.vocabulary.json')) == original.vocabulary
   assert arrays.is_export(path)
 
 
