@@ -2,7 +2,8 @@
 
 Variants (the part after the colon):
   single (default)  one bidirectional layer of 128 units per direction on the synthetic Syriac
-                    letters at 32x32 (32 time steps of 32 pixels); >= 97% test accuracy.
+                    letters at 32x32 (32 time steps of 32 pixels), 3000 steps. About 4
+                    minutes on a 2-core CPU; test accuracy 0.9871, context crops 0.7254.
   stacked           two stacked bidirectional layers.
   fashion_mnist     single layer on Fashion-MNIST (28 rows of 28 pixels).
   tiny              a few steps on a small synthetic set, for tests and smoke runs.
@@ -16,18 +17,10 @@ from hwr_jax import config_lib
 
 def get_config(variant: str = 'single'):
   variant = variant or 'single'
-  config = config_lib.base_config(steps=3000, batch_size=128, log_every=100,
-                                  checkpoint_every=1000)
-  config.model_name = 'blstm'
-  config.task_name = 'classification'
-  config.model.hidden = 128
-  config.model.layers = 1
-  config.model.dropout = 0.0
-  config.optimizer.learning_rate = 2e-3
-  config.optimizer.schedule = 'warmup_cosine'
-  config.optimizer.warmup_steps = 100
+  config = config_lib.classifier_config('blstm', steps=3000, batch_size=128, log_every=100,
+                                        checkpoint_every=1000)
+  config.model.update(hidden=128, layers=1, dropout=0.0)
   config.optimizer.grad_clip_norm = 1.0
-  config.data = config_lib.data_block('synthetic')
   if variant == 'stacked':
     config.model.layers = 2
     config.model.dropout = 0.1

@@ -1,10 +1,11 @@
 """CNN letter classifier (hwr_jax/models/cnn.py, task: classification).
 
 Variants (the part after the colon):
-  syriac (default)  synthetic Syriac letters (22 classes, generated on first use, 32x32).
-                    About 3 minutes on a 2-core CPU; reaches >= 98% test accuracy.
-  fashion_mnist     Fashion-MNIST IDX files of Debian's dataset-fashion-mnist.
-                    About 12 minutes on a 2-core CPU; reaches >= 92% test accuracy.
+  syriac (default)  synthetic Syriac letters (22 classes, generated on first use, 32x32),
+                    800 steps. On a 2-core CPU: 2m14s in all (40 s of it generating the
+                    data); test accuracy 0.9958, context crops 0.8033.
+  fashion_mnist     Fashion-MNIST IDX files of Debian's dataset-fashion-mnist, 6000 steps.
+                    About 30 minutes on a 2-core CPU; test accuracy 0.9384.
   tiny              a few steps on a small synthetic set, for tests and smoke runs.
 
   python -m launch.train --config=configs/cnn_classifier.py --workdir=runs/cnn
@@ -16,20 +17,10 @@ from hwr_jax import config_lib
 
 def get_config(variant: str = 'syriac'):
   variant = variant or 'syriac'
-  config = config_lib.base_config(steps=800, batch_size=128, log_every=50,
-                                  checkpoint_every=200)
-  config.model_name = 'cnn'
-  config.task_name = 'classification'
-  config.model.features = (16, 32, 64)
-  config.model.convs_per_block = 2
-  config.model.dense = 128
-  config.model.dropout = 0.3
-  config.optimizer.learning_rate = 2e-3
-  config.optimizer.schedule = 'warmup_cosine'
-  config.optimizer.warmup_steps = 100
-  if variant == 'syriac':
-    config.data = config_lib.data_block('synthetic')
-  elif variant == 'fashion_mnist':
+  config = config_lib.classifier_config('cnn', steps=800, batch_size=128, log_every=50,
+                                        checkpoint_every=200)
+  config.model.update(features=(16, 32, 64), convs_per_block=2, dense=128, dropout=0.3)
+  if variant == 'fashion_mnist':
     config.data = config_lib.fashion_mnist_block()
     config.model.features = (32, 64, 128)
     config.model.dense = 256
@@ -42,6 +33,6 @@ def get_config(variant: str = 'syriac'):
     config.model.features = (8, 16)
     config.model.convs_per_block = 1
     config.model.dense = 32
-  else:
+  elif variant != 'syriac':
     raise ValueError(f'unknown variant {variant!r}: syriac, fashion_mnist or tiny')
   return config

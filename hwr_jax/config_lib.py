@@ -89,6 +89,17 @@ def base_config(**train_overrides) -> ml_collections.ConfigDict:
   return config
 
 
+def classifier_config(model_name: str, **train_overrides) -> ml_collections.ConfigDict:
+  """The letter-classification recipe both classifiers share: synthetic Syriac data, Adam
+  with a warm-up then cosine decay from 2e-3."""
+  config = base_config(**train_overrides)
+  config.model_name = model_name
+  config.task_name = 'classification'
+  config.data = data_block('synthetic')
+  config.optimizer.update(learning_rate=2e-3, schedule='warmup_cosine', warmup_steps=100)
+  return config
+
+
 def load_config_file(spec: str) -> ml_collections.ConfigDict:
   """'configs/x.py[:variant]' -> the config, as --config=... would give it (for scripts)."""
   path, _, variant = spec.partition(':')
