@@ -16,6 +16,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 
+from hwr_jax.errors import ConfigError
+
 CHECKPOINT_DIR = 'checkpoints'
 
 
@@ -49,9 +51,13 @@ class Checkpointer:
     """Restores `step` (default: latest) into the structure, shapes and dtypes of `template`."""
     step = self.latest_step() if step is None else step
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
-    restored = self._manager.restore(
-        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
-                                      meta=ocp.args.JsonRestore()))
+    try:
+      restored = self._manager.restore(
+          step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
+                                        meta=ocp.args.JsonRestore()))
+    except ValueError as e:
+      raise ConfigError(f'the checkpoint of step {step} in {self.directory} does not fit the '
+                        f'state this config builds: {str(e).splitlines()[0][:300]}') from e
     logging.info('Restored checkpoint of step %d from %s', step, self.directory)
     # Placed like the template, so the jitted step sees the inputs it was compiled for.
     state = jax.device_put(restored.state, jax.tree.map(lambda x: x.sharding, template))

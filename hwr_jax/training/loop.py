@@ -132,16 +132,18 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   Raises RunInterrupted after saving a checkpoint when SIGTERM or SIGINT arrives.
   """
   log_platform()
-  run = build_run(config)
-  with workdir_lib.prepare_workdir(workdir, config, run.task.data_info, start_over), \
-      signals.stop_on_signals() as stop:
-    state = train(config, workdir, run, stop)
-    eval_dir = os.path.join(workdir, EVAL_DIR)
-    os.makedirs(eval_dir, exist_ok=True)
-    result = run.task.evaluate(state, evaluation_sets(run.data), eval_dir)
-    writer = MetricWriter(workdir)
-    write_eval(writer, config.train.steps, result)
-    writer.close()
+  with signals.stop_on_signals() as stop:
+    run = build_run(config)
+    stop.check()
+    with workdir_lib.prepare_workdir(workdir, config, run.task.data_info, start_over):
+      state = train(config, workdir, run, stop)
+      eval_dir = os.path.join(workdir, EVAL_DIR)
+      os.makedirs(eval_dir, exist_ok=True)
+      result = run.task.evaluate(state, evaluation_sets(run.data), eval_dir)
+      stop.check()
+      writer = MetricWriter(workdir)
+      write_eval(writer, config.train.steps, result)
+      writer.close()
   logging.info('Reports in %s', eval_dir)
   return result
 
@@ -155,12 +157,22 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
   checkpointer = checkpoints.Checkpointer(workdir, settings.checkpoint_every,
                                           settings.keep_checkpoints)
   step_key = jax.random.fold_in(base_key, 1)
-  if checkpointer.latest_step() is not None:
-    state, meta = checkpointer.restore(state)
-    step_key = checkpoints.key_from_json(meta['rng'])
+  try:
+    if checkpointer.latest_step() is not None:
+      state, meta = checkpointer.restore(state)
+      step_key = checkpoints.key_from_json(meta['rng'])
+  except BaseException:
+    checkpointer.close()
+    raise
   start = int(state.step)
+  if start > settings.steps:
+    checkpointer.close()
+    raise ConfigError(f'workdir {workdir} is already at step {start}, past '
+                      f'train.steps={settings.steps}; evaluate it with launch.evaluate, or '
+                      'give more steps')
+  workdir_lib.record_run(workdir, config, task.data_info)
   writer = MetricWriter(workdir)
-  writer.truncate_after(start)
+  writer.truncate_after(start, redo_evaluations=start == settings.steps)
   logging.info('Training %s/%s for %d steps from step %d; workdir %s', config.task_name,
                config.model_name, settings.steps, start, workdir)
 
@@ -173,30 +185,31 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
   chrono = progress.Chronometer(start, settings.steps, settings.batch_size)
   pending: list = []
   try:
-    for step in range(start + 1, settings.steps + 1):
-      state, metrics = step_fn(state, next(batches), jax.random.fold_in(step_key, step))
-      pending.append(metrics)
-      if step == start + 1:
-        jax.block_until_ready(metrics)
-        chrono.step_done(step)
-      log_due = progress.is_due(step, settings.log_every, settings.steps)
-      save_due = progress.is_due(step, settings.checkpoint_every, settings.steps)
-      if (log_due or save_due or stop.signum) and settings.nan_policy == 'stop':
-        check_finite(pending, step - len(pending) + 1)
-      if log_due:
-        scalars = mean_metrics(pending)
-        pending = []
-        logging.info('%s', chrono.progress_line(step, scalars))
-        writer.write_scalars(step, 'train', {**scalars,
-                                             'steps_per_second': chrono.steps_per_second(step)})
-      if save_due or stop.signum:
-        save(step, force=step == settings.steps or bool(stop.signum))
-      if stop.signum:
-        checkpointer.wait()
-        writer.close()
-        raise signals.RunInterrupted(stop.signum, step)
-      if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
-        write_eval(writer, step, task.evaluate(state, {'test': data.test}, None))
+    with stop.deferred():
+      for step in range(start + 1, settings.steps + 1):
+        state, metrics = step_fn(state, next(batches), jax.random.fold_in(step_key, step))
+        pending.append(metrics)
+        if step == start + 1:
+          jax.block_until_ready(metrics)
+          chrono.step_done(step)
+        log_due = progress.is_due(step, settings.log_every, settings.steps)
+        save_due = progress.is_due(step, settings.checkpoint_every, settings.steps)
+        if (log_due or save_due or stop.signum) and settings.nan_policy == 'stop':
+          check_finite(pending, step - len(pending) + 1)
+        if log_due:
+          scalars = mean_metrics(pending)
+          pending = []
+          logging.info('%s', chrono.progress_line(step, scalars))
+          scalars['steps_per_second'] = chrono.steps_per_second(step)
+          writer.write_scalars(step, 'train', scalars)
+        if save_due or stop.signum:
+          save(step, force=step == settings.steps or bool(stop.signum))
+        if stop.signum:
+          checkpointer.wait()
+          writer.close()
+          raise signals.RunInterrupted(stop.signum, step)
+        if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
+          write_eval(writer, step, task.evaluate(state, {'test': data.test}, None))
   finally:
     batches.close()
     checkpointer.close()

@@ -1,7 +1,10 @@
-"""Turning SIGTERM and SIGINT into a request the training loop honours between steps.
+"""Turning SIGTERM and SIGINT into a clean stop that loses nothing.
 
-A preempted job (SIGTERM from a scheduler) or a user's Ctrl-C should not lose the steps since
-the last checkpoint: the loop finishes its current step, saves, and exits.
+A preempted job (SIGTERM from a scheduler) or a user's Ctrl-C must neither lose the steps since
+the last checkpoint nor end in a traceback. While the loop trains, a signal is deferred: the
+loop finishes its step, saves, and stops. At any other time (loading or generating data,
+compiling, evaluating) it stops the run at once, which loses nothing either: data sets are
+generated atomically and the final checkpoint exists before evaluation starts.
 """
 
 from __future__ import annotations
@@ -17,29 +20,52 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class RunInterrupted(HwrError):
-  """The run stopped on a signal after saving a checkpoint; starting it again resumes it."""
+  """The run stopped on a signal; starting it again resumes it."""
 
-  def __init__(self, signum: int, step: int):
+  def __init__(self, signum: int, step: Optional[int] = None):
     self.signum = signum
-    super().__init__(f'stopped by {signal.Signals(signum).name} after step {step}; a '
-                     'checkpoint of that step was saved: run the same command to resume')
+    name = signal.Signals(signum).name
+    if step is None:
+      message = (f'stopped by {name} outside training (setting up or evaluating); nothing was '
+                 'lost: run the same command to go on')
+    else:
+      message = (f'stopped by {name} after step {step}; a checkpoint of that step was saved: '
+                 'run the same command to resume')
+    super().__init__(message)
 
 
 class StopRequest:
-  """Records the first stop signal received; `signum` is None until then."""
+  """Records the first stop signal; raises it at once unless inside `deferred()`."""
 
   def __init__(self):
     self.signum: Optional[int] = None
+    self._deferred = False
 
   def handle(self, signum, frame):
     del frame
     if self.signum is None:
       self.signum = signum
+    if not self._deferred:
+      raise RunInterrupted(signum)
+
+  def check(self) -> None:
+    """Raises a signal that arrived while it could not be raised (for instance inside a
+    library callback that swallows exceptions)."""
+    if self.signum is not None:
+      raise RunInterrupted(self.signum)
+
+  @contextlib.contextmanager
+  def deferred(self) -> Iterator[None]:
+    self._deferred = True
+    try:
+      yield
+    finally:
+      self._deferred = False
 
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[StopRequest]:
-  """Within the block, SIGTERM/SIGINT set the request instead of killing the process.
+  """Within the block, SIGTERM/SIGINT go to a StopRequest instead of killing the process.
 
   Handlers can only be installed from the main thread; elsewhere the block runs with the
   default behaviour.

@@ -26,7 +26,9 @@ LOCK_FILE = '.lock'
 
 # A checkpoint only continues the same model, trained on the same batches: the batches are
 # drawn from the seed and the batch size.
-_IDENTITY_KEYS = ('model_name', 'task_name', 'model', 'seed', 'train.batch_size')
+# The optimizer's name and clipping shape its state, which a checkpoint must fit.
+_IDENTITY_KEYS = ('model_name', 'task_name', 'model', 'seed', 'train.batch_size',
+                  'optimizer.name', 'optimizer.grad_clip_norm')
 _WAY_OUT = 'use another --workdir, or --start_over to move that run aside'
 
 
@@ -136,7 +138,7 @@ def move_aside(workdir: str) -> str:
 def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, info: DataInfo,
                     start_over: bool = False) -> WorkdirLock:
   """Checks an existing workdir belongs to this run (or moves it aside when starting over),
-  locks it, records the config and data info, and returns the held lock."""
+  locks it and returns the held lock. Nothing is written yet: see record_run."""
   config_dict = config_to_dict(config)
   config_path = os.path.join(workdir, CONFIG_FILE)
   info_path = os.path.join(workdir, DATA_INFO_FILE)
@@ -148,15 +150,15 @@ def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, info: DataI
     warn_if_schedule_changes(saved, config_dict)
   if os.path.exists(info_path):
     check_same_data(read_json(info_path), Vocabulary.load(workdir), info, workdir)
-  lock = WorkdirLock(workdir).acquire()
-  try:
-    write_json(config_path, config_dict)
-    info.vocabulary.save(workdir)
-    write_json(info_path, info.to_json())
-  except BaseException:
-    lock.release()
-    raise
-  return lock
+  return WorkdirLock(workdir).acquire()
+
+
+def record_run(workdir: str, config: ml_collections.ConfigDict, info: DataInfo) -> None:
+  """Writes config.json, vocabulary.json and data_info.json: once the run's state is known to
+  fit the workdir, so a refused resume leaves the previous record untouched."""
+  write_json(os.path.join(workdir, CONFIG_FILE), config_to_dict(config))
+  info.vocabulary.save(workdir)
+  write_json(os.path.join(workdir, DATA_INFO_FILE), info.to_json())
 
 
 def load_run(workdir: str) -> tuple[ml_collections.ConfigDict, DataInfo]:

@@ -24,13 +24,15 @@ class MetricWriter:
     self._summary = tensorboardX.SummaryWriter(os.path.join(workdir, TENSORBOARD_DIR))
     self._jsonl_path = os.path.join(workdir, METRICS_FILE)
 
-  def truncate_after(self, step: int):
+  def truncate_after(self, step: int, redo_evaluations: bool = False):
     """Drops JSON lines logged after `step` (a resumed run logs those steps again), and a
-    last line cut short by a killed process."""
+    last line cut short by a killed process; with redo_evaluations, also the evaluations
+    logged at `step` itself (a finished run started again evaluates again)."""
     if not os.path.exists(self._jsonl_path):
       return
     kept = [json.dumps(record) + '\n' for record in _parse_lines(self._jsonl_path)
-            if record['step'] <= step]
+            if record['step'] < step or record['step'] == step and not (
+                redo_evaluations and record['split'] != 'train')]
     tmp = self._jsonl_path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as f:
       f.writelines(kept)

@@ -212,3 +212,38 @@ def test_start_over_moves_the_old_run_aside(tmp_path):
   backups = [p for p in os.listdir(tmp_path) if p.startswith('run.replaced-')]
   assert len(backups) == 1
   assert os.path.exists(tmp_path / backups[0] / 'checkpoints' / '20')
+
+
+def test_ctrl_c_while_setting_up_exits_cleanly(tmp_path, monkeypatch):
+  monkeypatch.setenv('HWR_JAX_CACHE', str(tmp_path / 'cache'))
+  code, log = kill_after_line(tmp_path / 'run', 'on platform', signal.SIGINT)
+  assert code == 130, log[-3000:]
+  assert 'Traceback' not in log and 'interrupted: stopped by SIGINT' in log
+  cache = tmp_path / 'cache'
+  assert not cache.exists() or not [p for p in os.listdir(cache) if 'partial' in p]
+
+
+def test_resume_with_another_optimizer_is_refused_and_the_record_kept(tmp_path, launcher):
+  workdir = tmp_path / 'run'
+  finish(workdir)
+  saved = (workdir / 'config.json').read_text()
+  result = launcher('train', *ARGS, f'--workdir={workdir}', '--config.optimizer.name=sgd',
+                    check=False)
+  assert result.returncode == 2 and "optimizer.name='adam'" in result.stderr
+  assert (workdir / 'config.json').read_text() == saved
+
+
+def test_fewer_steps_than_the_checkpoint_is_refused(tmp_path, launcher):
+  workdir = tmp_path / 'run'
+  finish(workdir)
+  result = launcher('train', *ARGS, f'--workdir={workdir}', '--config.train.steps=30',
+                    check=False)
+  assert result.returncode == 2 and f'already at step {STEPS}' in result.stderr
+
+
+def test_a_finished_run_started_again_logs_its_evaluation_once(tmp_path):
+  workdir = tmp_path / 'run'
+  finish(workdir)
+  finish(workdir)
+  evaluations = [(r['step'], r['split']) for r in read_metrics(workdir) if r['split'] != 'train']
+  assert sorted(evaluations) == [(STEPS, 'context'), (STEPS, 'test')]
