@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging as logging_std
 import os
+import signal
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -95,6 +96,9 @@ def report_errors(main: Callable) -> Callable:
       logging.warning('%s', e)
       print(f'interrupted: {e}', file=sys.stderr)
       sys.exit(128 + e.signum)
+    except KeyboardInterrupt:
+      print('interrupted: stopped by SIGINT before the run started', file=sys.stderr)
+      sys.exit(128 + signal.SIGINT)
     except (HwrError, OSError) as e:
       _fail(str(e))
 

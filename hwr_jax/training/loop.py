@@ -131,8 +131,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   start_over moves an existing workdir aside (to '<workdir>.replaced-<time>') first.
   Raises RunInterrupted after saving a checkpoint when SIGTERM or SIGINT arrives.
   """
-  log_platform()
   with signals.stop_on_signals() as stop:
+    log_platform()
     run = build_run(config)
     stop.check()
     with workdir_lib.prepare_workdir(workdir, config, run.task.data_info, start_over):

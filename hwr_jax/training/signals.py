@@ -34,6 +34,16 @@ class RunInterrupted(HwrError):
     super().__init__(message)
 
 
+class StopSignal(BaseException):
+  """Raised by the handler outside training. A BaseException, like KeyboardInterrupt, so
+  that library code catching Exception (logging's emit, for one) cannot swallow it;
+  stop_on_signals turns it into RunInterrupted."""
+
+  def __init__(self, signum: int):
+    super().__init__(signum)
+    self.signum = signum
+
+
 class StopRequest:
   """Records the first stop signal; raises it at once unless inside `deferred()`."""
 
@@ -46,7 +56,7 @@ class StopRequest:
     if self.signum is None:
       self.signum = signum
     if not self._deferred:
-      raise RunInterrupted(signum)
+      raise StopSignal(signum)
 
   def check(self) -> None:
     """Raises a signal that arrived while it could not be raised (for instance inside a
@@ -77,6 +87,8 @@ def stop_on_signals() -> Iterator[StopRequest]:
   previous = {s: signal.signal(s, request.handle) for s in STOP_SIGNALS}
   try:
     yield request
+  except StopSignal as stopped:
+    raise RunInterrupted(stopped.signum) from None
   finally:
     for signum, handler in previous.items():
       signal.signal(signum, handler)
