@@ -34,7 +34,8 @@ class LetterDataset:
   def __post_init__(self):
     n = len(self.images)
     if self.images.ndim != 3 or self.images.dtype != np.uint8:
-      raise DataError(f'images must be (N, H, W) uint8, got {self.images.shape} {self.images.dtype}')
+      raise DataError(f'images must be (N, H, W) uint8, got {self.images.shape} '
+                      f'{self.images.dtype}')
     columns = {'labels': self.labels, 'names': self.names, **self.metadata}
     if self.targets is not None:
       columns['targets'] = self.targets
