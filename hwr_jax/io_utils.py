@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Iterator
+from typing import IO, Iterator
 
 import numpy as np
 from PIL import Image
@@ -15,12 +15,23 @@ from PIL import Image
 from hwr_jax.errors import DataError
 
 
-def write_json(path: str, payload) -> None:
-  """Writes JSON to a temporary sibling, then renames it over `path`."""
+@contextlib.contextmanager
+def atomic_file(path: str, mode: str = 'w') -> Iterator[IO]:
+  """Yields a temporary sibling file that is renamed over `path` only if the block succeeds;
+  otherwise it is removed, and `path` keeps its old content (or stays absent)."""
   tmp = path + '.tmp'
-  with open(tmp, 'w', encoding='utf-8') as f:
+  try:
+    with open(tmp, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
+      yield f
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+
+
+def write_json(path: str, payload) -> None:
+  with atomic_file(path) as f:
     json.dump(payload, f, ensure_ascii=False, indent=1)
-  os.replace(tmp, path)
 
 
 def read_json(path: str):
@@ -30,9 +41,8 @@ def read_json(path: str):
 
 def write_png(path: str, image: np.ndarray) -> None:
   """Writes a uint8 (H, W) or (H, W, 3) array as PNG, atomically."""
-  tmp = path + '.tmp'
-  Image.fromarray(np.asarray(image, dtype=np.uint8)).save(tmp, format='PNG')
-  os.replace(tmp, path)
+  with atomic_file(path, 'wb') as f:
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(f, format='PNG')
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from hwr_jax.data.idx import encode_class_numbers
 from hwr_jax.data.labels_file import UNKNOWN_LABEL
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import DataError
+from hwr_jax.io_utils import atomic_file
 
 _METADATA_PREFIX = 'metadata/'
 _FORMAT_KEY = 'hwr_jax_npz_version'
@@ -57,14 +58,8 @@ def save_npz(dataset: LetterDataset, path: str) -> None:
     arrays[_METADATA_PREFIX + key] = column.astype(str) if column.dtype == object else column
   if dataset.targets is not None:
     arrays['targets'] = dataset.targets
-  tmp = path + '.tmp'
-  try:
-    with open(tmp, 'wb') as f:
-      np.savez_compressed(f, **arrays)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+  with atomic_file(path, 'wb') as f:
+    np.savez_compressed(f, **arrays)
   dataset.vocabulary.save_as(vocabulary_path(path))
   logging.info('Saved %d images to %s', len(dataset), path)
 

@@ -22,6 +22,7 @@ from hwr_jax.data import images as images_lib
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import DataError
+from hwr_jax.io_utils import atomic_file
 
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal',
                          'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
@@ -115,19 +116,13 @@ def write_idx(path: str, array: np.ndarray) -> None:
     raise DataError(f'cannot write {path}: IDX cannot hold shape {array.shape}')
   header = bytes([0, 0, code, array.ndim]) + struct.pack(f'>{array.ndim}I', *array.shape)
   data = header + np.ascontiguousarray(array, dtype=_DTYPES[code]).tobytes()
-  tmp = path + '.tmp'
-  try:
-    with open(tmp, 'wb') as f:
-      if path.endswith('.gz'):
-        # mtime=0 keeps the bytes identical for identical arrays.
-        with gzip.GzipFile(fileobj=f, mode='wb', mtime=0) as compressed:
-          compressed.write(data)
-      else:
-        f.write(data)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+  with atomic_file(path, 'wb') as f:
+    if path.endswith('.gz'):
+      # mtime=0 keeps the bytes identical for identical arrays.
+      with gzip.GzipFile(fileobj=f, mode='wb', mtime=0) as compressed:
+        compressed.write(data)
+    else:
+      f.write(data)
 
 
 def encode_class_numbers(numbers: np.ndarray, label_names: Optional[Sequence[str]],

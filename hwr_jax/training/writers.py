@@ -13,6 +13,8 @@ from typing import Mapping
 import numpy as np
 import tensorboardX
 
+from hwr_jax.io_utils import atomic_file
+
 METRICS_FILE = 'metrics.jsonl'
 TENSORBOARD_DIR = 'tensorboard'
 
@@ -33,10 +35,8 @@ class MetricWriter:
     kept = [json.dumps(record) + '\n' for record in _parse_lines(self._jsonl_path)
             if record['step'] < step or record['step'] == step and not (
                 redo_evaluations and record['split'] != 'train')]
-    tmp = self._jsonl_path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
+    with atomic_file(self._jsonl_path) as f:
       f.writelines(kept)
-    os.replace(tmp, self._jsonl_path)
 
   def write_scalars(self, step: int, split: str, scalars: Mapping[str, float]):
     values = {k: float(v) for k, v in scalars.items()}
