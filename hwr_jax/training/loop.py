@@ -35,10 +35,10 @@ def log_platform() -> None:
                ', '.join(f'{d.platform}:{d.id} ({d.device_kind})' for d in jax.devices()))
 
 
-def mean_metrics(pending: list[Mapping[str, jax.Array]]) -> dict[str, float]:
-  """Fetches the metrics of the steps since the last log (one transfer) and averages them,
-  leaving out the non-finite values of skipped steps."""
-  stacked = jax.device_get(jax.tree.map(lambda *xs: np.stack(xs), *pending))
+def mean_metrics(fetched: list[Mapping[str, np.ndarray]]) -> dict[str, float]:
+  """Averages the host metrics of the steps since the last log, leaving out the non-finite
+  values of skipped steps."""
+  stacked = {name: np.stack([m[name] for m in fetched]) for name in fetched[0]}
   out = {}
   for name, values in stacked.items():
     finite = values[np.isfinite(values)]
@@ -47,9 +47,9 @@ def mean_metrics(pending: list[Mapping[str, jax.Array]]) -> dict[str, float]:
   return out
 
 
-def check_finite(pending: list[Mapping[str, jax.Array]], first_step: int) -> None:
+def check_finite(fetched: list[Mapping[str, np.ndarray]], first_step: int) -> None:
   """Raises naming the first step and quantity that is not finite."""
-  for offset, metrics in enumerate(jax.device_get(pending)):
+  for offset, metrics in enumerate(fetched):
     for name, value in metrics.items():
       if not np.all(np.isfinite(value)):
         raise NumericalError(
@@ -183,7 +183,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
 
   batches = pipeline.train_batches(data.train, settings.batch_size, config.seed, start)
   chrono = progress.Chronometer(start, settings.steps, settings.batch_size)
-  pending: list = []
+  pending: list = []  # metrics still on device, fetched only when needed
+  fetched: list = []  # metrics on host since the last log
   try:
     with stop.deferred():
       for step in range(start + 1, settings.steps + 1):
@@ -194,11 +195,15 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
           chrono.step_done(step)
         log_due = progress.is_due(step, settings.log_every, settings.steps)
         save_due = progress.is_due(step, settings.checkpoint_every, settings.steps)
-        if (log_due or save_due or stop.signum) and settings.nan_policy == 'stop':
-          check_finite(pending, step - len(pending) + 1)
-        if log_due:
-          scalars = mean_metrics(pending)
+        if log_due or save_due or stop.signum:
+          new = jax.device_get(pending)
           pending = []
+          if settings.nan_policy == 'stop':
+            check_finite(new, step - len(new) + 1)
+          fetched += new
+        if log_due:
+          scalars = mean_metrics(fetched)
+          fetched = []
           logging.info('%s', chrono.progress_line(step, scalars))
           scalars['steps_per_second'] = chrono.steps_per_second(step)
           writer.write_scalars(step, 'train', scalars)
