@@ -63,12 +63,16 @@ class Checkpointer:
     state = jax.device_put(restored.state, jax.tree.map(lambda x: x.sharding, template))
     return state, restored.meta
 
-  def wait(self):
-    self._manager.wait_until_finished()
-
   def close(self):
+    """Waits for a save in progress to complete, then releases the manager."""
     self._manager.wait_until_finished()
     self._manager.close()
+
+  def __enter__(self) -> Checkpointer:
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.close()
 
 
 def key_to_json(key: jax.Array) -> list[int]:

@@ -141,40 +141,42 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       os.makedirs(eval_dir, exist_ok=True)
       result = run.task.evaluate(state, evaluation_sets(run.data), eval_dir)
       stop.check()
-      writer = MetricWriter(workdir)
-      write_eval(writer, config.train.steps, result)
-      writer.close()
+      with MetricWriter(workdir) as writer:
+        write_eval(writer, config.train.steps, result)
   logging.info('Reports in %s', eval_dir)
   return result
 
 
 def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
           stop: signals.StopRequest) -> TrainState:
-  """The loop itself, from the latest checkpoint (if any) to config.train.steps."""
+  """Restores the latest checkpoint (if any), records the run, and trains to train.steps."""
   settings = config.train
-  task, data, step_fn, state = run.task, run.data, run.step_fn, run.initial_state
-  base_key = jax.random.key(config.seed)
-  checkpointer = checkpoints.Checkpointer(workdir, settings.checkpoint_every,
-                                          settings.keep_checkpoints)
-  step_key = jax.random.fold_in(base_key, 1)
-  try:
+  with checkpoints.Checkpointer(workdir, settings.checkpoint_every,
+                                settings.keep_checkpoints) as checkpointer:
+    state = run.initial_state
+    step_key = jax.random.fold_in(jax.random.key(config.seed), 1)
     if checkpointer.latest_step() is not None:
       state, meta = checkpointer.restore(state)
       step_key = checkpoints.key_from_json(meta['rng'])
-  except BaseException:
-    checkpointer.close()
-    raise
+    start = int(state.step)
+    if start > settings.steps:
+      raise ConfigError(f'workdir {workdir} is already at step {start}, past '
+                        f'train.steps={settings.steps}; evaluate it with launch.evaluate, or '
+                        'give more steps')
+    workdir_lib.record_run(workdir, config, run.task.data_info)
+    with MetricWriter(workdir) as writer:
+      writer.truncate_after(start, redo_evaluations=start == settings.steps)
+      logging.info('Training %s/%s for %d steps from step %d; workdir %s', config.task_name,
+                   config.model_name, settings.steps, start, workdir)
+      return run_steps(config, run, state, step_key, checkpointer, writer, stop)
+
+
+def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
+              step_key: jax.Array, checkpointer: checkpoints.Checkpointer,
+              writer: MetricWriter, stop: signals.StopRequest) -> TrainState:
+  """The loop itself, from state.step to train.steps: log, check, save, evaluate."""
+  settings, data = config.train, run.data
   start = int(state.step)
-  if start > settings.steps:
-    checkpointer.close()
-    raise ConfigError(f'workdir {workdir} is already at step {start}, past '
-                      f'train.steps={settings.steps}; evaluate it with launch.evaluate, or '
-                      'give more steps')
-  workdir_lib.record_run(workdir, config, task.data_info)
-  writer = MetricWriter(workdir)
-  writer.truncate_after(start, redo_evaluations=start == settings.steps)
-  logging.info('Training %s/%s for %d steps from step %d; workdir %s', config.task_name,
-               config.model_name, settings.steps, start, workdir)
 
   def save(step: int, force: bool) -> None:
     meta = {'rng': checkpoints.key_to_json(step_key), 'seed': config.seed, 'step': step,
@@ -188,7 +190,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
   try:
     with stop.deferred():
       for step in range(start + 1, settings.steps + 1):
-        state, metrics = step_fn(state, next(batches), jax.random.fold_in(step_key, step))
+        state, metrics = run.step_fn(state, next(batches), jax.random.fold_in(step_key, step))
         pending.append(metrics)
         if step == start + 1:
           jax.block_until_ready(metrics)
@@ -210,15 +212,11 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
         if save_due or stop.signum:
           save(step, force=step == settings.steps or bool(stop.signum))
         if stop.signum:
-          checkpointer.wait()
-          writer.close()
           raise signals.RunInterrupted(stop.signum, step)
         if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
-          write_eval(writer, step, task.evaluate(state, {'test': data.test}, None))
+          write_eval(writer, step, run.task.evaluate(state, {'test': data.test}, None))
   finally:
     batches.close()
-    checkpointer.close()
-  writer.close()
   logging.info('Trained to step %d in %s (compile %.1fs)', settings.steps,
                progress.format_duration(chrono.elapsed()), chrono.compile_seconds)
   return state

@@ -21,15 +21,12 @@ def load_trained(workdir: str, step: Optional[int] = None) -> tuple[Task, TrainS
     raise ConfigError(f'{workdir} has no checkpoints/ folder: train it first')
   task = get_task_class(config.task_name)(config, info)
   template = task.init_state(jax.random.key(config.seed))
-  checkpointer = checkpoints.Checkpointer(workdir, config.train.checkpoint_every,
-                                          config.train.keep_checkpoints)
-  try:
+  with checkpoints.Checkpointer(workdir, config.train.checkpoint_every,
+                                config.train.keep_checkpoints) as checkpointer:
     available = checkpointer.all_steps()
     if not available:
       raise ConfigError(f'{workdir} has no complete checkpoint')
     if step is not None and step not in available:
       raise ConfigError(f'{workdir} has no checkpoint of step {step}; it has {available}')
     state, _ = checkpointer.restore(template, step)
-  finally:
-    checkpointer.close()
   return task, state

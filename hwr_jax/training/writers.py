@@ -55,6 +55,12 @@ class MetricWriter:
   def close(self):
     self._summary.close()
 
+  def __enter__(self) -> MetricWriter:
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.close()
+
 
 def _parse_lines(path: str) -> list[dict]:
   records = []
