@@ -64,13 +64,15 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
 
 
 def fashion_mnist_block(**overrides) -> ml_collections.ConfigDict:
-  """Fashion-MNIST from Debian's dataset-fashion-mnist package, at 28x28."""
-  return data_block(
-      'idx', train=f'{FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz',
+  """Fashion-MNIST from Debian's dataset-fashion-mnist package, at 28x28 unless overridden."""
+  settings = dict(
+      train=f'{FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz',
       train_labels=f'{FASHION_MNIST_DIR}/train-labels-idx1-ubyte.gz',
       test=f'{FASHION_MNIST_DIR}/t10k-images-idx3-ubyte.gz',
       test_labels=f'{FASHION_MNIST_DIR}/t10k-labels-idx1-ubyte.gz',
-      label_names='fashion_mnist', image_size=28, **overrides)
+      label_names='fashion_mnist', image_size=28)
+  settings.update(overrides)
+  return data_block('idx', **settings)
 
 
 def base_config(**train_overrides) -> ml_collections.ConfigDict:
@@ -82,7 +84,7 @@ def base_config(**train_overrides) -> ml_collections.ConfigDict:
   config.model = ml_collections.ConfigDict()
   config.train = ml_collections.ConfigDict(dict(
       steps=1000, batch_size=128, log_every=100, checkpoint_every=500, keep_checkpoints=3,
-      eval_every=0, label_smoothing=0.0, nan_policy='stop'))
+      eval_every=0, sample_every=0, label_smoothing=0.0, nan_policy='stop'))
   config.train.update(train_overrides)
   config.eval = ml_collections.ConfigDict(dict(batch_size=500))
   config.optimizer = default_optimizer_config()

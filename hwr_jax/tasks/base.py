@@ -51,6 +51,11 @@ class Task(abc.ABC):
     self.config = config
     self.data_info = data_info
 
+  def prepare(self) -> None:
+    """Loads what the task needs beyond its config and data (such as a trained model it
+    scores with); the loop calls it before training, so a bad reference fails before any
+    work. Nothing by default."""
+
   @abc.abstractmethod
   def init_state(self, rng: jax.Array) -> TrainState:
     """A fresh state from the config and `rng`."""
@@ -64,3 +69,9 @@ class Task(abc.ABC):
   def evaluate(self, state: TrainState, datasets: Mapping[str, LetterDataset],
                out_dir: Optional[str]) -> EvalResult:
     """Scores `state` on each named data set; writes reports under out_dir when given."""
+
+  def snapshot(self, state: TrainState, reference: LetterDataset) -> dict[str, np.ndarray]:
+    """Pictures of training progress (name -> uint8 image), drawn every train.sample_every
+    steps; `reference` holds real letters to show beside them. None by default."""
+    del state, reference
+    return {}

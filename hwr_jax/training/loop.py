@@ -15,6 +15,7 @@ from absl import logging
 from hwr_jax.data import pipeline
 from hwr_jax.data.sources import DataSplits, load_splits
 from hwr_jax.errors import ConfigError, HwrError
+from hwr_jax.io_utils import write_png
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
 from hwr_jax.tasks.base import DataInfo, EvalResult, Task
@@ -24,6 +25,7 @@ from hwr_jax.training.state import TrainState
 from hwr_jax.training.writers import MetricWriter
 
 EVAL_DIR = 'eval'
+SAMPLES_DIR = 'samples'
 
 
 class NumericalError(HwrError):
@@ -107,6 +109,7 @@ def build_run(config: ml_collections.ConfigDict) -> Run:
   data = load_splits(config.data, config.seed)
   pipeline.batches_per_epoch(len(data.train), config.train.batch_size)
   task: Task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
+  task.prepare()
   state = task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0))
   return Run(data, task, state, compiled_step(task, config.train.nan_policy))
 
@@ -121,6 +124,15 @@ def write_eval(writer: MetricWriter, step: int, result: EvalResult) -> None:
   for tag, image in result.images.items():
     writer.write_image(step, tag, image)
   writer.flush()
+
+
+def write_snapshot(writer: MetricWriter, step: int, images: Mapping[str, np.ndarray]) -> None:
+  """Progress pictures to TensorBoard and to workdir/samples/<name>_<step>.png."""
+  if images:
+    os.makedirs(os.path.join(writer.workdir, SAMPLES_DIR), exist_ok=True)
+  for name, image in images.items():
+    writer.write_image(step, f'samples/{name}', image)
+    write_png(os.path.join(writer.workdir, SAMPLES_DIR, f'{name}_{step:06d}.png'), image)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
@@ -213,6 +225,8 @@ def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
           save(step, force=step == settings.steps or bool(stop.signum))
         if stop.signum:
           raise signals.RunInterrupted(stop.signum, step)
+        if progress.is_due(step, settings.sample_every, settings.steps):
+          write_snapshot(writer, step, run.task.snapshot(state, data.test))
         if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
           write_eval(writer, step, run.task.evaluate(state, {'test': data.test}, None))
   finally:

@@ -23,6 +23,7 @@ class MetricWriter:
   """Writes scalars to both sinks and images to TensorBoard."""
 
   def __init__(self, workdir: str):
+    self.workdir = workdir
     self._summary = tensorboardX.SummaryWriter(os.path.join(workdir, TENSORBOARD_DIR))
     self._jsonl_path = os.path.join(workdir, METRICS_FILE)
 

@@ -1,0 +1,1 @@
+"""Baselines that launch.bench times beside the JAX models: the same networks elsewhere."""

@@ -1,0 +1,252 @@
+"""The CNN classifier and the conditional DCGAN in PyTorch eager, for launch.bench's comparison.
+
+Each network is built layer for layer as its Linen original (hwr_jax/models/cnn.py,
+hwr_jax/models/dcgan.py, with the same parameter shapes) and trained by the same step as its
+task (tasks/classification.py, tasks/adversarial.py), so that images/s compare like with like.
+The models measured are those of configs/cnn_classifier.py (default variant) and
+configs/gan.py:fashion_mnist; the weights are initialised as in the Linen DCGAN, PyTorch's
+defaults elsewhere (initial values do not change the work of a step).
+
+Two differences, both small: the learning rate is held constant (the JAX classifier's
+warm-up-cosine schedule changes only its value), and the per-step metrics the JAX steps also
+return (accuracy, gradient norm, mean D outputs: a few reductions) are not computed.
+
+PyTorch is optional (requirements-torch.txt): it is imported inside the functions that need
+it, so that importing this module, and hwr_jax, never requires it. Images are NCHW, PyTorch's
+own layout: (B, 1, H, W).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from typing import Callable
+
+from hwr_jax.errors import ConfigError
+from hwr_jax.models.dcgan import LABEL_POSITIONS, resolution_plan
+
+# Keyword arguments of the Linen models measured, which the builders below also take. The CNN's
+# 22 classes are the synthetic Syriac letters of its default data; the GAN's are Fashion-MNIST's.
+CNN_MODEL = dict(num_classes=22, features=(16, 32, 64), convs_per_block=2, dense=128,
+                 dropout=0.3)
+CNN_IMAGE_SIZE = 32
+DCGAN_MODEL = dict(num_classes=10, image_size=28, z_dim=100, width=64, convs_per_block=1,
+                   label_position='conv1')
+# Adam as the configs set it: the classifier's peak rate, the GAN's constant one.
+CNN_ADAM = dict(lr=2e-3, betas=(0.9, 0.999))
+DCGAN_ADAM = dict(lr=2e-4, betas=(0.5, 0.999))
+MODELS = ('cnn', 'dcgan')
+
+
+def available() -> bool:
+  """Whether PyTorch is installed (found without importing it, which takes seconds)."""
+  return importlib.util.find_spec('torch') is not None
+
+
+def classifier(num_classes: int, features=(32, 64, 128), convs_per_block: int = 2,
+               dense: int = 256, dropout: float = 0.3, image_size: int = CNN_IMAGE_SIZE):
+  """cnn.Model: images (B, 1, S, S) in [0, 1] -> logits (B, num_classes)."""
+  from torch import nn
+  layers, channels = [], 1
+  for width in features:
+    for _ in range(convs_per_block):
+      # Linen's BatchNorm keeps 0.99 of the running statistics: PyTorch's momentum 0.01.
+      layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False),
+                 nn.BatchNorm2d(width, momentum=0.01, eps=1e-5), nn.ReLU(inplace=True)]
+      channels = width
+    layers.append(nn.MaxPool2d(2))
+  side = image_size // 2 ** len(features)
+  return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * side * side, dense),
+                       nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(dense, num_classes))
+
+
+def _dcgan_init(module) -> None:
+  """The Linen DCGAN's initialisation: N(0, 0.02) weights, zero biases, N(1, 0.02) BN scales."""
+  from torch import nn
+  if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+    nn.init.normal_(module.weight, 0.0, 0.02)
+    nn.init.zeros_(module.bias)
+  elif isinstance(module, nn.BatchNorm2d):
+    nn.init.normal_(module.weight, 1.0, 0.02)
+    nn.init.zeros_(module.bias)
+
+
+def _batch_norm(channels: int):
+  from torch import nn
+  return nn.BatchNorm2d(channels, momentum=0.1, eps=1e-5)
+
+
+def generator(image_size: int, z_dim: int = 100, num_classes: int = 10, width: int = 64,
+              convs_per_block: int = 1):
+  """dcgan.Generator with transposed-convolution upsampling: (B, z_dim + num_classes), z then
+  the signed one-hot label -> images (B, 1, S, S) in [-1, 1]."""
+  from torch import nn
+  s0, blocks = resolution_plan(image_size)
+  channels = width * 2 ** (blocks - 1)
+  layers = [nn.Unflatten(1, (z_dim + num_classes, 1, 1)),
+            nn.ConvTranspose2d(z_dim + num_classes, channels, s0),
+            _batch_norm(channels), nn.ReLU(inplace=True)]
+  for block in range(1, blocks):
+    out = width * 2 ** (blocks - 1 - block)
+    # Kernel 4, stride 2, padding 1: the Linen padding ((2, 2), (2, 2)) of the same kernel.
+    layers += [nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1), _batch_norm(out),
+               nn.ReLU(inplace=True)]
+    channels = out
+    for _ in range(convs_per_block - 1):
+      layers += [nn.Conv2d(channels, channels, 3, padding=1), _batch_norm(channels),
+                 nn.ReLU(inplace=True)]
+  layers += [nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1), nn.Tanh()]
+  return nn.Sequential(*layers).apply(_dcgan_init)
+
+
+def discriminator(image_size: int, num_classes: int = 10, width: int = 64,
+                  convs_per_block: int = 1, label_position: str = 'conv1'):
+  """dcgan.Discriminator with strided-convolution downsampling, as the layers before the
+  label planes join ('before') and those after ('after'); call it through `discriminate`."""
+  from torch import nn
+  if label_position not in LABEL_POSITIONS:
+    raise ConfigError(f'label_position={label_position!r}: expected one of {LABEL_POSITIONS}')
+  s0, blocks = resolution_plan(image_size)
+  joins_after = LABEL_POSITIONS.index(label_position)
+  if joins_after > blocks:
+    raise ConfigError(f'label_position={label_position!r}: a {image_size}x{image_size} '
+                      f'discriminator has only {blocks} downsampling block(s)')
+  before, after, channels = [], [], 1
+  for block in range(blocks):
+    if block == joins_after:
+      channels += num_classes
+    layers = before if block < joins_after else after
+    out = width * 2 ** block
+    layers.append(nn.Conv2d(channels, out, 4, stride=2, padding=1))
+    if block > 0:
+      layers.append(_batch_norm(out))
+    layers.append(nn.LeakyReLU(0.2, inplace=True))
+    if block > 0:
+      for _ in range(convs_per_block - 1):
+        layers += [nn.Conv2d(out, out, 3, padding=1), _batch_norm(out),
+                   nn.LeakyReLU(0.2, inplace=True)]
+    channels = out
+  if joins_after == blocks:
+    channels += num_classes
+  after.append(nn.Conv2d(channels, 1, s0))
+  return nn.ModuleDict({'before': nn.Sequential(*before),
+                        'after': nn.Sequential(*after)}).apply(_dcgan_init)
+
+
+def discriminate(network, images, y):
+  """Images (B, 1, S, S) and label vectors y (B, C) -> logits (B,)."""
+  import torch
+  x = network['before'](images)
+  planes = y[:, :, None, None].expand(-1, -1, *x.shape[2:])
+  return network['after'](torch.cat([x, planes], dim=1)).flatten()
+
+
+def signed_one_hot(labels, num_classes: int):
+  """Class ids (B,) -> (B, num_classes) with +1 at the class and -1 elsewhere."""
+  from torch.nn import functional as F
+  return 2.0 * F.one_hot(labels, num_classes).float() - 1.0
+
+
+def dcgan_networks() -> dict:
+  """{'generator', 'discriminator'} for DCGAN_MODEL."""
+  size, classes = DCGAN_MODEL['image_size'], DCGAN_MODEL['num_classes']
+  width, convs = DCGAN_MODEL['width'], DCGAN_MODEL['convs_per_block']
+  return {'generator': generator(size, DCGAN_MODEL['z_dim'], classes, width, convs),
+          'discriminator': discriminator(size, classes, width, convs,
+                                         DCGAN_MODEL['label_position'])}
+
+
+def parameter_counts(model: str) -> dict[str, int]:
+  """Trainable parameters of each network of `model` ('classifier', or 'generator' and
+  'discriminator'); batch-norm running statistics are buffers, not counted, as in Linen."""
+  if model == 'cnn':
+    networks = {'classifier': classifier(**CNN_MODEL)}
+  elif model == 'dcgan':
+    networks = dcgan_networks()
+  else:
+    raise ConfigError(f'model={model!r}: expected one of {MODELS}')
+  return {name: sum(p.numel() for p in network.parameters())
+          for name, network in networks.items()}
+
+
+def _cnn_step(batch_size: int) -> Callable[[], None]:
+  """One training step of classification.Task on a fixed random batch."""
+  import torch
+  from torch.nn import functional as F
+  network = classifier(**CNN_MODEL).train()
+  optimizer = torch.optim.Adam(network.parameters(), **CNN_ADAM)
+  images = torch.randint(0, 256, (batch_size, 1, CNN_IMAGE_SIZE, CNN_IMAGE_SIZE),
+                         dtype=torch.uint8)
+  labels = torch.randint(0, CNN_MODEL['num_classes'], (batch_size,))
+
+  def step():
+    optimizer.zero_grad(set_to_none=True)
+    # Batches travel as bytes and become [0, 1] floats inside the step, as in the JAX task.
+    loss = F.cross_entropy(network(images.float() / 255.0), labels)
+    loss.backward()
+    optimizer.step()
+
+  return step
+
+
+def _dcgan_step(batch_size: int) -> Callable[[], None]:
+  """One training step of adversarial.Task (matching-aware) on a fixed random real batch."""
+  import torch
+  from torch.nn import functional as F
+  networks = dcgan_networks()
+  g, d = networks['generator'].train(), networks['discriminator'].train()
+  g_optimizer = torch.optim.Adam(g.parameters(), **DCGAN_ADAM)
+  d_optimizer = torch.optim.Adam(d.parameters(), **DCGAN_ADAM)
+  size, classes = DCGAN_MODEL['image_size'], DCGAN_MODEL['num_classes']
+  images = torch.randint(0, 256, (batch_size, 1, size, size), dtype=torch.uint8)
+  labels = torch.randint(0, classes, (batch_size,))
+
+  def bce(logits, target: float):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+  def step():
+    real = images.float() / 127.5 - 1.0
+    fake_labels = torch.randint(0, classes, (batch_size,))
+    wrong = (labels + torch.randint(1, classes, (batch_size,))) % classes
+    y_real, y_fake = signed_one_hot(labels, classes), signed_one_hot(fake_labels, classes)
+    y_wrong = signed_one_hot(wrong, classes)
+    fake = g(torch.cat([torch.randn(batch_size, DCGAN_MODEL['z_dim']), y_fake], dim=1))
+
+    d_optimizer.zero_grad(set_to_none=True)
+    # Three passes in the JAX step's order, each moving D's running statistics once.
+    real_logits = discriminate(d, real, y_real)
+    wrong_logits = discriminate(d, real, y_wrong)
+    fake_logits = discriminate(d, fake.detach(), y_fake)
+    d_loss = bce(real_logits, 1.0) + 0.5 * (bce(fake_logits, 0.0) + bce(wrong_logits, 0.0))
+    d_loss.backward()
+    d_optimizer.step()
+
+    g_optimizer.zero_grad(set_to_none=True)
+    g_loss = bce(discriminate(d, fake, y_fake), 1.0)
+    # Only G's gradients, as the JAX step differentiates this loss with respect to the fakes
+    # alone: gradients of D's weights here would be work the JAX side does not do.
+    g_loss.backward(inputs=list(g.parameters()))
+    g_optimizer.step()
+
+  return step
+
+
+def measure(model: str, batch_size: int, steps: int, warmup: int,
+            threads: int | None = None) -> dict:
+  """Training images/s of `model` ('cnn' or 'dcgan') over `steps` steps after `warmup` untimed
+  ones, on `threads` intra-op threads (None: PyTorch's default, one per physical core)."""
+  if model not in MODELS:
+    raise ConfigError(f'model={model!r}: expected one of {MODELS}')
+  import torch
+  if threads is not None:
+    torch.set_num_threads(threads)
+  step = _cnn_step(batch_size) if model == 'cnn' else _dcgan_step(batch_size)
+  for _ in range(warmup):
+    step()
+  # Eager CPU operations finish before they return, so the clock needs no synchronisation.
+  start = time.perf_counter()
+  for _ in range(steps):
+    step()
+  seconds = time.perf_counter() - start
+  return {'images_per_second': steps * batch_size / seconds,
+          'torch_version': torch.__version__, 'threads': torch.get_num_threads()}

@@ -1,0 +1,60 @@
+"""A trained letter classifier used as the judge of generated letters.
+
+Its predictions give label fidelity and its penultimate activations the feature space of the
+Fréchet distance, so no Inception weights are downloaded: the domain's own classifier decides
+what two sets of letters have in common.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.errors import ConfigError
+from hwr_jax.tasks.classification import images_to_float
+from hwr_jax.training.restore import load_trained
+
+
+class DomainClassifier:
+  """The classifier of a classification workdir, checked against the letters it will judge."""
+
+  def __init__(self, workdir: str, vocabulary: Vocabulary, image_shape: tuple[int, int],
+               batch_size: int = 500):
+    task, state = load_trained(workdir)
+    if task.config.task_name != 'classification':
+      raise ConfigError(f'eval.classifier_workdir={workdir} holds a {task.config.task_name} '
+                        'run; it must be a letter classifier (task classification)')
+    if task.data_info.vocabulary != vocabulary:
+      raise ConfigError(f'the classifier in {workdir} knows other labels than this run '
+                        f'({len(task.data_info.vocabulary)} vs {len(vocabulary)} classes); '
+                        'train it on the same data')
+    if tuple(task.data_info.image_shape) != tuple(image_shape):
+      raise ConfigError(f'the classifier in {workdir} reads {task.data_info.image_shape} '
+                        f'images, this run makes {tuple(image_shape)}; train it with the same '
+                        'data.image_size')
+    self.workdir = workdir
+    self._state = state
+    self._batch_size = batch_size
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _logits_and_features(self, state, images: jax.Array) -> tuple[jax.Array, jax.Array]:
+    logits, sown = state.apply_fn({'params': state.params, 'batch_stats': state.batch_stats},
+                                  images_to_float(images), train=False,
+                                  mutable=['intermediates'])
+    return logits, sown['intermediates']['features'][0]
+
+  def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, H, W) -> (predicted class ids (N,), features (N, D))."""
+    predictions, features = [], []
+    for start in range(0, len(images), self._batch_size):
+      chunk = images[start:start + self._batch_size]
+      padded = np.zeros((self._batch_size, *chunk.shape[1:], 1), np.uint8)
+      padded[:len(chunk), ..., 0] = chunk
+      logits, feats = self._logits_and_features(self._state, jnp.asarray(padded))
+      predictions.append(np.asarray(jnp.argmax(logits, -1))[:len(chunk)])
+      features.append(np.asarray(feats)[:len(chunk)])
+    return np.concatenate(predictions), np.concatenate(features)

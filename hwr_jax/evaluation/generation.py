@@ -1,0 +1,67 @@
+"""Scores of generated letters: Fréchet distance between feature sets, label fidelity, grids."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import scipy.linalg
+from PIL import Image, ImageDraw, ImageFont
+
+from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.evaluation.classification import classification_report
+
+
+def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Mean (D,) and covariance (D, D) of features (N, D), in float64."""
+  features = np.asarray(features, np.float64)
+  if features.ndim != 2 or len(features) < 2:
+    raise ValueError(f'need at least two feature vectors (N, D), got shape {features.shape}')
+  return features.mean(axis=0), np.atleast_2d(np.cov(features, rowvar=False))
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+  """The Fréchet distance between Gaussians fitted to two feature sets:
+  |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))."""
+  mu_a, cov_a = gaussian_statistics(features_a)
+  mu_b, cov_b = gaussian_statistics(features_b)
+  root = scipy.linalg.sqrtm(cov_a @ cov_b)
+  if not np.all(np.isfinite(root)):
+    # Singular products (fewer samples than dimensions) need a nudge off zero to have a root.
+    offset = np.eye(len(mu_a)) * 1e-6
+    root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+  distance = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * np.real(root))
+  return float(max(distance, 0.0))
+
+
+def label_fidelity(conditioned: np.ndarray, predicted: np.ndarray,
+                   vocabulary: Vocabulary) -> dict:
+  """How often a classifier reads generated letters as the class they were generated for:
+  the classification report with the conditioned labels as truth ('accuracy' overall,
+  'per_class', 'confusion')."""
+  return classification_report(conditioned, predicted, vocabulary)
+
+
+def image_grid(images: np.ndarray, columns: int, row_names: Optional[Sequence[str]] = None,
+               pad: int = 2) -> np.ndarray:
+  """uint8 images (N, H, W) -> one uint8 picture, `columns` per row, rows named on the left
+  when row_names is given (then RGB, else gray)."""
+  images = np.asarray(images)
+  count, height, width = images.shape
+  rows = -(-count // columns)
+  canvas = np.full((rows * (height + pad) + pad, columns * (width + pad) + pad), 96, np.uint8)
+  for index, image in enumerate(images):
+    row, column = divmod(index, columns)
+    top, left = pad + row * (height + pad), pad + column * (width + pad)
+    canvas[top:top + height, left:left + width] = image
+  if row_names is None:
+    return canvas
+  font = ImageFont.load_default()
+  margin = 8 + 7 * max(len(name[:12]) for name in row_names)
+  picture = Image.new('RGB', (margin + canvas.shape[1], canvas.shape[0]), 'white')
+  picture.paste(Image.fromarray(canvas).convert('RGB'), (margin, 0))
+  draw = ImageDraw.Draw(picture)
+  for row, name in enumerate(row_names):
+    draw.text((2, pad + row * (height + pad) + height // 2 - 5), name[:12], fill='black',
+              font=font)
+  return np.asarray(picture)

@@ -1,0 +1,273 @@
+"""Adversarial training of a (conditional) DCGAN, scored by a separately trained classifier.
+
+One step updates the discriminator, then the generator against the updated discriminator
+(as the reference DCGAN and IcGAN code do), running the generator once: its fakes serve both
+losses, and the generator's gradient is pulled back through the saved `jax.vjp`.
+
+The discriminator's loss is binary cross-entropy on real pairs (image, its label) against
+generated pairs; with gan.matching_aware it also sees real images with a wrong label as fake,
+the generated and wrong-label terms weighted 0.5 each (IcGAN, after Reed et al. 2016). The
+generator's loss is the non-saturating -log D(G(z, y), y).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Mapping, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import logging
+
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.errors import ConfigError
+from hwr_jax.evaluation import generation
+from hwr_jax.evaluation.classification import format_report
+from hwr_jax.evaluation.domain_classifier import DomainClassifier
+from hwr_jax.io_utils import write_json, write_png
+from hwr_jax.models import get_model_class
+from hwr_jax.tasks import base
+from hwr_jax.training.optimizers import make_optimizer
+from hwr_jax.training.state import PartsState
+
+GENERATOR, DISCRIMINATOR = 'generator', 'discriminator'
+LABEL_SAMPLINGS = ('empirical', 'uniform')
+# Keys folded from the seed for the fixed noise of sample grids and of evaluations, so every
+# checkpoint of a run is shown and scored on the same z.
+_SNAPSHOT_KEY, _EVAL_KEY = 2, 3
+_FAKE_ROWS = 3
+
+
+def images_to_signed(images: jax.Array) -> jax.Array:
+  """uint8 (B, H, W, 1) -> float32 in [-1, 1], the range of the generator's tanh."""
+  return images.astype(jnp.float32) / 127.5 - 1.0
+
+
+def signed_to_images(x: jax.Array) -> jax.Array:
+  """[-1, 1] -> uint8 (B, H, W)."""
+  return jnp.round((jnp.clip(x[..., 0], -1, 1) + 1) * 127.5).astype(jnp.uint8)
+
+
+def label_log_probs(class_counts, sampling: str) -> np.ndarray:
+  """Log-probabilities of the labels given to generated letters: the training frequencies
+  ('empirical'), or equal for every class seen in training ('uniform')."""
+  counts = np.asarray(class_counts, np.float64)
+  if sampling == 'uniform':
+    counts = (counts > 0).astype(np.float64)
+  elif sampling != 'empirical':
+    raise ConfigError(f'gan.label_sampling={sampling!r}: expected one of {LABEL_SAMPLINGS}')
+  with np.errstate(divide='ignore'):
+    return np.log(counts / counts.sum()).astype(np.float32)
+
+
+def bce_real(logits: jax.Array) -> jax.Array:
+  return optax.sigmoid_binary_cross_entropy(logits, jnp.ones_like(logits)).mean()
+
+
+def bce_fake(logits: jax.Array) -> jax.Array:
+  return optax.sigmoid_binary_cross_entropy(logits, jnp.zeros_like(logits)).mean()
+
+
+def discriminator_loss(real: jax.Array, fake: jax.Array, wrong: Optional[jax.Array]) -> jax.Array:
+  """Logits of real pairs, generated pairs and (matching-aware) real images with wrong labels."""
+  if wrong is None:
+    return bce_real(real) + bce_fake(fake)
+  return bce_real(real) + 0.5 * (bce_fake(fake) + bce_fake(wrong))
+
+
+def wrong_labels(rng: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
+  """A label other than each true one, uniformly among the others."""
+  return (labels + jax.random.randint(rng, labels.shape, 1, num_classes)) % num_classes
+
+
+class Task(base.Task):
+  """config.model: the dcgan Model's fields; config.gan: label_sampling, matching_aware;
+  config.eval: classifier_workdir (the judge), num_samples."""
+
+  def __init__(self, config, data_info):
+    super().__init__(config, data_info)
+    height, width = data_info.image_shape
+    if height != width:
+      raise ConfigError(f'a GAN needs square images, the data has {height}x{width}')
+    self.model = get_model_class(config.model_name)(
+        num_classes=len(data_info.vocabulary), image_size=height, **config.model.to_dict())
+    self.label_log_probs = label_log_probs(data_info.class_counts, config.gan.label_sampling)
+    if config.gan.matching_aware and (not self.model.conditional or self.num_classes < 2):
+      raise ConfigError('gan.matching_aware needs a conditional model and at least 2 classes')
+
+  @property
+  def num_classes(self) -> int:
+    return len(self.data_info.vocabulary)
+
+  def init_state(self, rng):
+    variables = self.model.init(rng)
+    tx = make_optimizer(self.config.optimizer, self.config.train.steps)
+    return PartsState.create_parts(apply_fn=None, params=variables['params'],
+                                   batch_stats=variables['batch_stats'],
+                                   txs={GENERATOR: tx, DISCRIMINATOR: tx})
+
+  def sample_labels(self, rng: jax.Array, count: int) -> jax.Array:
+    return jax.random.categorical(rng, jnp.asarray(self.label_log_probs), shape=(count,))
+
+  def sample_z(self, rng: jax.Array, count: int) -> jax.Array:
+    return jax.random.normal(rng, (count, self.model.z_dim))
+
+  def discriminate(self, params, batch_stats, images, y):
+    """Train-mode logits and the new batch statistics."""
+    logits, updates = self.model.discriminator.apply(
+        {'params': params, 'batch_stats': batch_stats}, images, y, train=True,
+        mutable=['batch_stats'])
+    return logits, updates['batch_stats']
+
+  def train_step(self, state, batch, rng):
+    real = images_to_signed(batch['image'])
+    count = real.shape[0]
+    z_rng, label_rng, wrong_rng = jax.random.split(rng, 3)
+    fake_labels = self.sample_labels(label_rng, count)
+    y_real = self.model.encode_labels(batch['label'])
+    y_fake = self.model.encode_labels(fake_labels)
+
+    def generate(g_params):
+      fake, updates = self.model.generator.apply(
+          {'params': g_params, 'batch_stats': state.batch_stats[GENERATOR]},
+          self.sample_z(z_rng, count), y_fake, train=True, mutable=['batch_stats'])
+      return fake, updates['batch_stats']
+
+    fake, pull_back, g_stats = jax.vjp(generate, state.params[GENERATOR], has_aux=True)
+
+    def d_loss_fn(d_params):
+      stats = state.batch_stats[DISCRIMINATOR]
+      real_logits, stats = self.discriminate(d_params, stats, real, y_real)
+      wrong_logits = None
+      if self.config.gan.matching_aware:
+        y_wrong = self.model.encode_labels(wrong_labels(wrong_rng, batch['label'],
+                                                        self.num_classes))
+        wrong_logits, stats = self.discriminate(d_params, stats, real, y_wrong)
+      fake_logits, stats = self.discriminate(d_params, stats, jax.lax.stop_gradient(fake),
+                                             y_fake)
+      loss = discriminator_loss(real_logits, fake_logits, wrong_logits)
+      return loss, (stats, real_logits, fake_logits)
+
+    (d_loss, (d_stats, real_logits, fake_logits)), d_grads = jax.value_and_grad(
+        d_loss_fn, has_aux=True)(state.params[DISCRIMINATOR])
+    state = state.update_part(DISCRIMINATOR, d_grads, d_stats)
+
+    def g_loss_fn(images):
+      logits, stats = self.discriminate(state.params[DISCRIMINATOR],
+                                        state.batch_stats[DISCRIMINATOR], images, y_fake)
+      return bce_real(logits), stats
+
+    (g_loss, d_stats), image_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
+    (g_grads,) = pull_back(image_grads)
+    state = state.update_part(GENERATOR, g_grads, g_stats)
+    state = state.replace(batch_stats={**state.batch_stats, DISCRIMINATOR: d_stats}).advance()
+    return state, {
+        'loss': d_loss + g_loss, 'd_loss': d_loss, 'g_loss': g_loss,
+        'd_real': jnp.mean(jax.nn.sigmoid(real_logits)),
+        'd_fake': jnp.mean(jax.nn.sigmoid(fake_logits)),
+        'grad_norm': optax.tree.norm({GENERATOR: g_grads, DISCRIMINATOR: d_grads})}
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _generate(self, params, batch_stats, z, labels):
+    fake = self.model.generator.apply({'params': params, 'batch_stats': batch_stats}, z,
+                                      self.model.encode_labels(labels), train=False)
+    return signed_to_images(fake)
+
+  def generate(self, state: PartsState, labels: np.ndarray, rng: jax.Array) -> np.ndarray:
+    """uint8 letters (N, H, W) of the given class ids, from z drawn from `rng`."""
+    return self.generate_from(state, np.asarray(self.sample_z(rng, len(labels))), labels)
+
+  def generate_from(self, state: PartsState, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """uint8 letters (N, H, W) from given z (N, z_dim) and class ids (N,), in fixed-size
+    batches so that one compiled generator serves any N."""
+    size = self.config.eval.batch_size
+    out = []
+    for start in range(0, len(labels), size):
+      count = len(labels[start:start + size])
+      z_batch = np.zeros((size, self.model.z_dim), np.float32)
+      z_batch[:count] = z[start:start + count]
+      label_batch = np.zeros(size, np.int32)
+      label_batch[:count] = labels[start:start + count]
+      images = self._generate(state.params[GENERATOR], state.batch_stats[GENERATOR],
+                              jnp.asarray(z_batch), jnp.asarray(label_batch))
+      out.append(np.asarray(images)[:count])
+    return np.concatenate(out) if out else np.zeros((0, *self.data_info.image_shape), np.uint8)
+
+  def _key(self, purpose: int) -> jax.Array:
+    return jax.random.fold_in(jax.random.key(self.config.seed), purpose)
+
+  def snapshot(self, state, reference: LetterDataset) -> dict[str, np.ndarray]:
+    """Sample grids on fixed z: a row of real letters above rows of fakes with the same
+    labels, and (conditional models) one row per class with the same z in each column."""
+    columns = min(self.config.eval.grid_columns, len(reference))
+    labels = reference.labels[:columns]
+    fakes = [self.generate(state, labels, jax.random.fold_in(self._key(_SNAPSHOT_KEY), row))
+             for row in range(_FAKE_ROWS)]
+    images = {'samples': generation.image_grid(
+        np.concatenate([reference.images[:columns], *fakes]), columns)}
+    if self.model.conditional:
+      z_key = jax.random.fold_in(self._key(_SNAPSHOT_KEY), _FAKE_ROWS)
+      z = np.tile(np.asarray(self.sample_z(z_key, columns)), (self.num_classes, 1))
+      grid = self.generate_from(state, z, np.repeat(np.arange(self.num_classes), columns))
+      images['classes'] = generation.image_grid(grid, columns,
+                                                row_names=self.data_info.vocabulary.labels)
+    return images
+
+  def prepare(self):
+    self.judge()
+
+  def judge(self) -> Optional[DomainClassifier]:
+    """The classifier of eval.classifier_workdir at its latest checkpoint (loaded anew for each
+    evaluation, so a judge that was still training when the GAN started is used finished);
+    None when not configured."""
+    if not self.config.eval.classifier_workdir:
+      return None
+    return DomainClassifier(self.config.eval.classifier_workdir, self.data_info.vocabulary,
+                            self.data_info.image_shape, self.config.eval.batch_size)
+
+  def score(self, state, dataset: LetterDataset, judge: DomainClassifier,
+            untrained: PartsState) -> tuple[dict, dict]:
+    """Label fidelity and Fréchet distances on up to eval.num_samples letters of `dataset`."""
+    keep = np.random.default_rng([self.config.seed, _EVAL_KEY]).permutation(len(dataset))[
+        :self.config.eval.num_samples]
+    labels = dataset.labels[keep]
+    fake = self.generate(state, labels, self._key(_EVAL_KEY))
+    _, real_features = judge.judge(dataset.images[keep])
+    predicted, fake_features = judge.judge(fake)
+    _, untrained_features = judge.judge(self.generate(untrained, labels, self._key(_EVAL_KEY)))
+    scalars = {'frechet_distance': generation.frechet_distance(real_features, fake_features),
+               'frechet_distance_untrained': generation.frechet_distance(real_features,
+                                                                         untrained_features)}
+    report = dict(scalars, count=len(keep))
+    if self.model.conditional:
+      fidelity = generation.label_fidelity(labels, predicted, self.data_info.vocabulary)
+      scalars['label_fidelity'] = fidelity['accuracy']
+      report['label_fidelity'] = fidelity
+    return scalars, report
+
+  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
+               out_dir: Optional[str]) -> base.EvalResult:
+    result = base.EvalResult(scalars={})
+    judge = self.judge()
+    if judge is None:
+      logging.warning('eval.classifier_workdir is not set: no label fidelity or Fréchet '
+                      'distance, only sample grids')
+    untrained = self.init_state(jax.random.fold_in(jax.random.key(self.config.seed), 0))
+    for name, dataset in datasets.items():
+      if judge is not None:
+        scalars, report = self.score(state, dataset, judge, untrained)
+        result.scalars[name], result.report[name] = scalars, report
+        logging.info('%s: Fréchet distance %.3f (untrained generator %.3f)', name,
+                     scalars['frechet_distance'], scalars['frechet_distance_untrained'])
+        if 'label_fidelity' in report:
+          logging.info('%s', format_report(f'{name} label fidelity', report['label_fidelity']))
+      for tag, image in self.snapshot(state, dataset).items():
+        result.images[f'{name}/{tag}'] = image
+        if out_dir:
+          write_png(os.path.join(out_dir, f'{tag}_{name}.png'), image)
+    if out_dir:
+      write_json(os.path.join(out_dir, 'report.json'), result.report)
+    return result

@@ -1,0 +1,127 @@
+r"""Trains one config over a grid of settings and prints the table of their final figures.
+
+  python -m launch.sweep --config=configs/gan.py:fashion_mnist --workdir=runs/ablation \
+      --axis=model.label_position=input,conv1,conv2 --axis=gan.matching_aware=true,false \
+      [--config.train.steps=1000 ...]
+
+Every cell of the grid is the same config and seed with one value per axis, trained in its
+own workdir DIR/<key=value,...> (so a stopped sweep resumes where it was). The table (one row
+per cell, one column per figure of --set) goes to stdout and to DIR/table.md and
+DIR/table.json. Every axis key and value is checked before anything trains.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+import json
+import os
+
+import ml_collections
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from hwr_jax.errors import ConfigError
+from hwr_jax.io_utils import atomic_file, write_json
+from hwr_jax.training.loop import train_and_evaluate
+from launch.common import parse_flags, report_errors
+
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Folder of the sweep: one workdir per cell.')
+_AXES = flags.DEFINE_multi_string('axis', [], 'key=value1,value2,...: a config key and the '
+                                  'values it takes; repeat for more axes.')
+_SET = flags.DEFINE_string('set', 'test', 'Data set whose figures fill the table.')
+flags.mark_flags_as_required(['config', 'workdir'])
+
+
+def parse_value(text: str, current):
+  """A command-line value in the type of the config field it replaces."""
+  if isinstance(current, bool):
+    if text.lower() not in ('true', 'false'):
+      raise ConfigError(f'{text!r} is not true or false')
+    return text.lower() == 'true'
+  if isinstance(current, str):
+    return text
+  try:
+    value = ast.literal_eval(text)
+  except (ValueError, SyntaxError):
+    raise ConfigError(f'{text!r} is not a {type(current).__name__}') from None
+  return float(value) if isinstance(current, float) and isinstance(value, int) else value
+
+
+def parse_axis(spec: str, config: ml_collections.ConfigDict) -> tuple[str, list]:
+  key, sep, values = spec.partition('=')
+  if not sep or not values:
+    raise ConfigError(f'--axis={spec}: expected key=value1,value2,...')
+  node = config
+  for part in key.split('.'):
+    if not isinstance(node, ml_collections.ConfigDict) or part not in node:
+      raise ConfigError(f'--axis={spec}: the config has no key {key!r}')
+    node = node[part]
+  try:
+    return key, [parse_value(text, node) for text in values.split(',')]
+  except ConfigError as e:
+    raise ConfigError(f'--axis={spec}: {e}') from None
+
+
+def cell_config(config: ml_collections.ConfigDict, cell: dict) -> ml_collections.ConfigDict:
+  out = copy.deepcopy(config)
+  for key, value in cell.items():
+    parent, _, leaf = key.rpartition('.')
+    node = out
+    for part in filter(None, parent.split('.')):
+      node = node[part]
+    try:
+      node[leaf] = value
+    except TypeError as e:
+      raise ConfigError(f'--axis {key}={value!r}: {e}') from None
+  return out
+
+
+def cell_name(cell: dict) -> str:
+  return ','.join(f'{key.rsplit(".", 1)[-1]}={value}' for key, value in cell.items())
+
+
+def format_table(rows: list[dict], axes: list[str], figures: list[str]) -> str:
+  """A Markdown table: the axis values, then the figures."""
+  header = [key.rsplit('.', 1)[-1] for key in axes] + figures
+  lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+  for row in rows:
+    cells = [str(row['cell'][key]) for key in axes] + [
+        f'{row["scalars"][name]:.4f}' if name in row['scalars'] else '-' for name in figures]
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines)
+
+
+@report_errors
+def main(argv):
+  del argv
+  config = _CONFIG.value
+  if not _AXES.value:
+    raise ConfigError('give at least one --axis=key=value1,value2,...')
+  axes = [parse_axis(spec, config) for spec in _AXES.value]
+  keys = [key for key, _ in axes]
+  cells = [dict(zip(keys, values)) for values in itertools.product(*(v for _, v in axes))]
+  configs = [cell_config(config, cell) for cell in cells]
+  rows = []
+  for cell, cell_cfg in zip(cells, configs):
+    workdir = os.path.join(_WORKDIR.value, cell_name(cell))
+    logging.info('Sweep cell %d/%d: %s', len(rows) + 1, len(cells), cell_name(cell))
+    result = train_and_evaluate(cell_cfg, workdir)
+    if _SET.value not in result.scalars:
+      raise ConfigError(f'--set={_SET.value}: the evaluation has sets '
+                        f'{sorted(result.scalars)}')
+    rows.append({'cell': cell, 'workdir': workdir, 'scalars': result.scalars[_SET.value]})
+  figures = sorted({name for row in rows for name in row['scalars']})
+  table = format_table(rows, keys, figures)
+  with atomic_file(os.path.join(_WORKDIR.value, 'table.md')) as f:
+    f.write(table + '\n')
+  write_json(os.path.join(_WORKDIR.value, 'table.json'), rows)
+  print(table)
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=parse_flags)

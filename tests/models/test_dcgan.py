@@ -1,0 +1,141 @@
+"""The GAN networks against the IcGAN reference tables (shared/reference/icgan.md)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hwr_jax.errors import ConfigError
+from hwr_jax.models import dcgan
+
+
+def reference_count(table):
+  """Parameters of conv layers (k, in, out) with bias, plus 2 per batch-norm channel."""
+  convs, norms = table
+  return sum(k * k * cin * cout + cout for k, cin, cout in convs) + 2 * sum(norms)
+
+
+ICGAN64_G = ([(4, 110, 512), (4, 512, 256), (4, 256, 128), (4, 128, 64), (4, 64, 1)],
+             [512, 256, 128, 64])
+ICGAN64_D = ([(4, 1, 64), (4, 74, 128), (4, 128, 256), (4, 256, 512), (4, 512, 1)],
+             [128, 256, 512])
+ICGAN32_G = ([(4, 110, 256), (4, 256, 128), (4, 128, 64), (4, 64, 1)], [256, 128, 64])
+ICGAN32_D = ([(4, 1, 64), (4, 74, 128), (4, 128, 256), (4, 256, 1)], [128, 256])
+
+
+def count(tree):
+  return sum(leaf.size for leaf in jax.tree.leaves(tree))
+
+
+@pytest.mark.parametrize('size,g_table,d_table', [(64, ICGAN64_G, ICGAN64_D),
+                                                  (32, ICGAN32_G, ICGAN32_D)])
+def test_icgan_networks_match_the_reference_tables(size, g_table, d_table):
+  model = dcgan.Model(num_classes=10, image_size=size)
+  variables = jax.eval_shape(model.init, jax.random.key(0))
+  params = variables['params']
+  assert count(params['generator']) == reference_count(g_table)
+  assert count(params['discriminator']) == reference_count(d_table)
+  for network, table in (('generator', g_table), ('discriminator', d_table)):
+    shapes = sorted(leaf.shape for leaf in jax.tree.leaves(params[network]) if leaf.ndim == 4)
+    assert shapes == sorted((k, k, cin, cout) for k, cin, cout in table[0])
+
+
+@pytest.mark.parametrize('size', [28, 32, 64])
+def test_output_shapes(size):
+  model = dcgan.Model(num_classes=10, image_size=size, width=8)
+  variables = model.init(jax.random.key(0))
+  z, y = jnp.zeros((3, 100)), model.encode_labels(jnp.array([0, 4, 9]))
+  images = model.generator.apply(
+      {'params': variables['params']['generator'],
+       'batch_stats': variables['batch_stats']['generator']}, z, y)
+  assert images.shape == (3, size, size, 1)
+  assert float(jnp.max(jnp.abs(images))) <= 1.0
+  logits = model.discriminator.apply(
+      {'params': variables['params']['discriminator'],
+       'batch_stats': variables['batch_stats']['discriminator']}, images, y)
+  assert logits.shape == (3,)
+
+
+@pytest.mark.parametrize('position,first_inputs', [('input', [11, 64]), ('conv1', [1, 74]),
+                                                   ('conv2', [1, 64, 138])])
+def test_label_joins_the_discriminator_where_configured(position, first_inputs):
+  model = dcgan.Model(num_classes=10, image_size=32, label_position=position)
+  params = jax.eval_shape(model.init, jax.random.key(0))['params']['discriminator']
+  inputs = [params[f'Downsample_{i}']['Conv_0']['kernel'].shape[2]
+            for i in range(len(first_inputs))]
+  assert inputs == first_inputs
+
+
+def test_conditional_generator_output_changes_with_the_label_for_a_fixed_z():
+  model = dcgan.Model(num_classes=5, image_size=16, width=8, z_dim=8)
+  variables = model.init(jax.random.key(1))
+  g_vars = {'params': variables['params']['generator'],
+            'batch_stats': variables['batch_stats']['generator']}
+  z = jnp.tile(jax.random.normal(jax.random.key(2), (1, 8)), (5, 1))
+  images = model.generator.apply(g_vars, z, model.encode_labels(jnp.arange(5)))
+  for a in range(5):
+    for b in range(a + 1, 5):
+      assert float(jnp.max(jnp.abs(images[a] - images[b]))) > 1e-4
+  again = model.generator.apply(g_vars, z[:1], model.encode_labels(jnp.array([3])))
+  np.testing.assert_allclose(again[0], images[3], atol=1e-6)
+
+
+def test_labels_are_signed_one_hot():
+  np.testing.assert_array_equal(dcgan.signed_one_hot(jnp.array([2]), 4), [[-1, -1, 1, -1]])
+
+
+def test_unconditional_model_reads_no_label():
+  model = dcgan.Model(num_classes=5, image_size=16, width=8, conditional=False)
+  params = jax.eval_shape(model.init, jax.random.key(0))['params']
+  assert params['generator']['ConvTranspose_0']['kernel'].shape[2] == model.z_dim
+  assert params['discriminator']['Downsample_1']['Conv_0']['kernel'].shape[2] == 8
+
+
+def test_initialisation_is_the_dcgan_one():
+  model = dcgan.Model(num_classes=10, image_size=64)
+  params = model.init(jax.random.key(0))['params']
+  kernel = np.asarray(params['generator']['Upsample_0']['ConvTranspose_0']['kernel'])
+  assert abs(kernel.std() - 0.02) < 0.001 and abs(kernel.mean()) < 0.001
+  scale = np.asarray(params['generator']['BatchNorm_0']['scale'])
+  assert abs(scale.mean() - 1.0) < 0.005 and 0.01 < scale.std() < 0.03
+
+
+@pytest.mark.parametrize('upsampling', dcgan.UPSAMPLINGS)
+@pytest.mark.parametrize('downsampling', dcgan.DOWNSAMPLINGS)
+def test_every_resampling_gives_the_same_shapes(upsampling, downsampling):
+  model = dcgan.Model(num_classes=3, image_size=32, width=4, convs_per_block=2,
+                      upsampling=upsampling, downsampling=downsampling)
+  variables = model.init(jax.random.key(0))
+  y = model.encode_labels(jnp.array([0, 1]))
+  images = model.generator.apply(
+      {'params': variables['params']['generator'],
+       'batch_stats': variables['batch_stats']['generator']}, jnp.ones((2, 100)), y)
+  assert images.shape == (2, 32, 32, 1)
+  logits = model.discriminator.apply(
+      {'params': variables['params']['discriminator'],
+       'batch_stats': variables['batch_stats']['discriminator']}, images, y)
+  assert logits.shape == (2,)
+
+
+def test_deeper_variant_has_more_layers():
+  shallow = jax.eval_shape(dcgan.Model(num_classes=3, image_size=64).init, jax.random.key(0))
+  deep = jax.eval_shape(dcgan.Model(num_classes=3, image_size=64, convs_per_block=2).init,
+                        jax.random.key(0))
+  for network in ('generator', 'discriminator'):
+    depth = lambda v: sum(1 for leaf in jax.tree.leaves(v['params'][network]) if leaf.ndim == 4)
+    assert depth(deep) == depth(shallow) + 3
+
+
+@pytest.mark.parametrize('size,plan', [(28, (7, 2)), (32, (4, 3)), (64, (4, 4)), (60, (15, 2)),
+                                       (16, (4, 2))])
+def test_resolution_plan(size, plan):
+  assert dcgan.resolution_plan(size) == plan
+
+
+@pytest.mark.parametrize('field,value', [('upsampling', 'bilinear'), ('downsampling', 'max'),
+                                         ('label_position', 'conv9'), ('image_size', 7)])
+def test_bad_settings_are_named(field, value):
+  settings = dict(num_classes=3, image_size=32)
+  settings[field] = value
+  with pytest.raises(ConfigError, match=field):
+    dcgan.Model(**settings)

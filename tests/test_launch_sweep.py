@@ -1,0 +1,47 @@
+"""launch.sweep: a grid of settings, one workdir per cell, one table of their figures."""
+
+import json
+import os
+
+import pytest
+
+from launch import sweep
+
+TINY = 'configs/cnn_classifier.py:tiny'
+
+
+def test_sweep_trains_every_cell_and_tabulates_it(tmp_path, launcher):
+  result = launcher('sweep', f'--config={TINY}', f'--workdir={tmp_path}',
+                    '--axis=model.dense=16,32', '--axis=train.label_smoothing=0,0.1',
+                    '--config.train.steps=6')
+  assert sorted(p for p in os.listdir(tmp_path) if '=' in p) == [
+      'dense=16,label_smoothing=0.0', 'dense=16,label_smoothing=0.1',
+      'dense=32,label_smoothing=0.0', 'dense=32,label_smoothing=0.1']
+  lines = result.stdout.strip().splitlines()
+  assert lines[0] == '| dense | label_smoothing | accuracy |' and len(lines) == 6
+  with open(tmp_path / 'table.json', encoding='utf-8') as f:
+    rows = json.load(f)
+  with open(tmp_path / 'dense=32,label_smoothing=0.1' / 'config.json', encoding='utf-8') as f:
+    config = json.load(f)
+  assert config['model']['dense'] == 32 and config['train']['label_smoothing'] == 0.1
+  assert config['train']['steps'] == 6
+  assert [row['cell']['model.dense'] for row in rows] == [16, 16, 32, 32]
+  assert all(0 <= row['scalars']['accuracy'] <= 1 for row in rows)
+
+
+@pytest.mark.parametrize('axis,needle', [('model.depth=2,3', "no key 'model.depth'"),
+                                         ('model.dense=16,big', "'big' is not a int"),
+                                         ('model.dense', 'expected key=value1')])
+def test_bad_axes_fail_before_anything_trains(tmp_path, axis, needle, launcher):
+  result = launcher('sweep', f'--config={TINY}', f'--workdir={tmp_path / "s"}',
+                    f'--axis={axis}', check=False)
+  assert result.returncode == 2
+  assert needle in result.stderr
+  assert not (tmp_path / 's').exists()
+
+
+def test_values_take_the_type_of_the_field():
+  assert sweep.parse_value('false', True) is False
+  assert sweep.parse_value('3', 0.5) == 3.0 and isinstance(sweep.parse_value('3', 0.5), float)
+  assert sweep.parse_value('conv1', 'input') == 'conv1'
+  assert sweep.parse_value('(8, 16)', (1,)) == (8, 16)

@@ -1,0 +1,155 @@
+"""The PyTorch eager twins that launch.bench measures: built from the same configs, with the
+parameters of the Linen networks and, given their weights, the same outputs; a step runs."""
+
+import pytest
+
+torch = pytest.importorskip('torch')
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from hwr_jax.benchmarks import torch_eager  # noqa: E402
+from hwr_jax.config_lib import load_config_file  # noqa: E402
+from hwr_jax.models import cnn, dcgan  # noqa: E402
+
+LAYERS = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear, torch.nn.BatchNorm2d)
+BATCH = 4
+
+
+def count(tree) -> int:
+  return sum(leaf.size for leaf in jax.tree.leaves(tree))
+
+
+def cnn_input(batch: int) -> jnp.ndarray:
+  side = torch_eager.CNN_IMAGE_SIZE
+  return jax.random.uniform(jax.random.key(1), (batch, side, side, 1))
+
+
+def nchw(x) -> torch.Tensor:
+  return torch.tensor(np.asarray(x).transpose(0, 3, 1, 2))
+
+
+def test_the_twins_are_built_from_the_configs_measured():
+  classifier = load_config_file('configs/cnn_classifier.py')
+  gan = load_config_file('configs/gan.py:fashion_mnist')
+  for key in ('features', 'convs_per_block', 'dense', 'dropout'):
+    assert torch_eager.CNN_MODEL[key] == classifier.model[key]
+  assert torch_eager.CNN_IMAGE_SIZE == classifier.data.image_size
+  assert torch_eager.CNN_ADAM == dict(lr=classifier.optimizer.learning_rate,
+                                      betas=(classifier.optimizer.b1, classifier.optimizer.b2))
+  assert classifier.optimizer.name == 'adam' and not classifier.train.label_smoothing
+  assert (gan.model.upsampling, gan.model.downsampling) == ('transpose', 'stride')
+  assert gan.model.conditional and gan.gan.matching_aware
+  for key in ('z_dim', 'width', 'convs_per_block', 'label_position'):
+    assert torch_eager.DCGAN_MODEL[key] == gan.model[key]
+  assert torch_eager.DCGAN_MODEL['image_size'] == gan.data.image_size
+  assert torch_eager.DCGAN_ADAM == dict(lr=gan.optimizer.learning_rate,
+                                        betas=(gan.optimizer.b1, gan.optimizer.b2))
+  assert gan.optimizer.name == 'adam' and gan.optimizer.schedule == 'constant'
+
+
+def test_parameter_counts_match_linen():
+  variables = jax.eval_shape(lambda: cnn.Model(**torch_eager.CNN_MODEL).init(
+      jax.random.key(0), cnn_input(1)))
+  assert torch_eager.parameter_counts('cnn') == {'classifier': count(variables['params'])}
+  variables = jax.eval_shape(dcgan.Model(**torch_eager.DCGAN_MODEL).init, jax.random.key(0))
+  assert torch_eager.parameter_counts('dcgan') == {
+      name: count(variables['params'][name]) for name in ('generator', 'discriminator')}
+
+
+def linen_layers(params):
+  """The parameter tables of the Linen layers, in the order the layers were created."""
+  if 'kernel' in params or 'scale' in params:
+    yield params
+    return
+  for child in params.values():
+    yield from linen_layers(child)
+
+
+def load_linen(network, params, flatten_side: int = 0) -> None:
+  """Copies Linen weights into the PyTorch twin, layer by layer. flatten_side: the map side
+  before the first dense layer, whose inputs Linen flattens as (H, W, C), PyTorch as
+  (C, H, W)."""
+  layers = [m for m in network.modules() if isinstance(m, LAYERS)]
+  tables = list(linen_layers(params))
+  assert len(layers) == len(tables)
+  with torch.no_grad():
+    for layer, table in zip(layers, tables):
+      if isinstance(layer, torch.nn.BatchNorm2d):
+        assert 'scale' in table
+        weight = np.asarray(table['scale'])
+      elif isinstance(layer, torch.nn.ConvTranspose2d):
+        # Linen's transposed convolution does not flip its kernel; PyTorch's, the gradient of
+        # a convolution, does.
+        weight = np.asarray(table['kernel'])[::-1, ::-1].transpose(2, 3, 0, 1)
+      elif isinstance(layer, torch.nn.Conv2d):
+        weight = np.asarray(table['kernel']).transpose(3, 2, 0, 1)
+      else:
+        weight = np.asarray(table['kernel'])
+        if flatten_side:
+          side = flatten_side
+          weight = weight.reshape(side, side, -1, weight.shape[1]).transpose(2, 0, 1, 3)
+          weight = weight.reshape(-1, weight.shape[-1])
+          flatten_side = 0
+        weight = weight.T
+      assert tuple(layer.weight.shape) == weight.shape
+      layer.weight.copy_(torch.tensor(weight.copy()))
+      if 'bias' in table:
+        layer.bias.copy_(torch.tensor(np.asarray(table['bias'])))
+
+
+def assert_close(torch_out: torch.Tensor, linen_out) -> None:
+  linen_out = np.asarray(linen_out)
+  if linen_out.ndim == 4:
+    linen_out = linen_out.transpose(0, 3, 1, 2)
+  assert tuple(torch_out.shape) == linen_out.shape
+  np.testing.assert_allclose(torch_out.detach().numpy(), linen_out, rtol=1e-4, atol=1e-4)
+
+
+def test_classifier_computes_what_linen_computes():
+  model = cnn.Model(**torch_eager.CNN_MODEL)
+  images = cnn_input(BATCH)
+  variables = model.init(jax.random.key(0), images)
+  network = torch_eager.classifier(**torch_eager.CNN_MODEL).eval()
+  side = torch_eager.CNN_IMAGE_SIZE // 2 ** len(torch_eager.CNN_MODEL['features'])
+  load_linen(network, variables['params'], flatten_side=side)
+  assert_close(network(nchw(images)), model.apply(variables, images))
+
+
+def test_generator_and_discriminator_compute_what_linen_computes():
+  model = dcgan.Model(**torch_eager.DCGAN_MODEL)
+  variables = model.init(jax.random.key(0))
+  networks = torch_eager.dcgan_networks()
+  for name in ('generator', 'discriminator'):
+    load_linen(networks[name].train(), variables['params'][name])
+  z = jax.random.normal(jax.random.key(1), (BATCH, model.z_dim))
+  labels = torch.arange(BATCH) % model.num_classes
+  y = model.encode_labels(jnp.asarray(labels.numpy()))
+  y_torch = torch_eager.signed_one_hot(labels, model.num_classes)
+  np.testing.assert_array_equal(y_torch.numpy(), np.asarray(y))
+
+  def train_mode(network, name, *args):
+    out, _ = network.apply({'params': variables['params'][name],
+                            'batch_stats': variables['batch_stats'][name]}, *args, train=True,
+                           mutable=['batch_stats'])
+    return out
+
+  fake = train_mode(model.generator, 'generator', z, y)
+  torch_fake = networks['generator'](torch.cat([torch.tensor(np.asarray(z)), y_torch], 1))
+  assert_close(torch_fake, fake)
+  assert_close(torch_eager.discriminate(networks['discriminator'], nchw(fake), y_torch),
+               train_mode(model.discriminator, 'discriminator', fake, y))
+
+
+@pytest.mark.parametrize('model', torch_eager.MODELS)
+def test_measure_times_training_steps(model):
+  result = torch_eager.measure(model, batch_size=8, steps=2, warmup=1, threads=1)
+  assert result['images_per_second'] > 0
+  assert result['threads'] == 1
+  assert result['torch_version'] == torch.__version__
+
+
+def test_unknown_model_is_a_config_error():
+  with pytest.raises(torch_eager.ConfigError, match='dcgan'):
+    torch_eager.measure('vit', batch_size=8, steps=1, warmup=0)
