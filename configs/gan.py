@@ -42,7 +42,7 @@ def get_config(variant: str = 'syriac'):
   config.task_name = 'adversarial'
   config.model = ml_collections.ConfigDict(dict(
       z_dim=100, conditional=True, width=64, convs_per_block=1, upsampling='transpose',
-      downsampling='stride', label_position='conv1'))
+      downsampling='stride', label_position='conv1', bias_before_norm=False))
   config.gan = ml_collections.ConfigDict(dict(label_sampling='empirical', matching_aware=True))
   config.optimizer.update(learning_rate=2e-4, b1=0.5, schedule='constant')
   config.eval.update(classifier_workdir='', num_samples=2000, grid_columns=10)
@@ -57,10 +57,13 @@ def get_config(variant: str = 'syriac'):
     config.gan.matching_aware = False
   elif variant == 'fashion_mnist':
     config.data = config_lib.fashion_mnist_block()
+    config.train.steps = 3000
   elif variant in ('icgan', 'icgan32'):
     config.data = config_lib.fashion_mnist_block(image_size=64 if variant == 'icgan' else 32)
+    config.model.bias_before_norm = True
   elif variant == 'icgan_syriac':
     config.data = syriac64
+    config.model.bias_before_norm = True
   elif variant == 'tiny':
     config_lib.make_tiny(config)
     config.model.update(width=8, z_dim=16)

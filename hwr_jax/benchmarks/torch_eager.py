@@ -65,7 +65,8 @@ def _dcgan_init(module) -> None:
   from torch import nn
   if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
     nn.init.normal_(module.weight, 0.0, 0.02)
-    nn.init.zeros_(module.bias)
+    if module.bias is not None:
+      nn.init.zeros_(module.bias)
   elif isinstance(module, nn.BatchNorm2d):
     nn.init.normal_(module.weight, 1.0, 0.02)
     nn.init.zeros_(module.bias)
@@ -84,17 +85,18 @@ def generator(image_size: int, z_dim: int = 100, num_classes: int = 10, width: i
   s0, blocks = resolution_plan(image_size)
   channels = width * 2 ** (blocks - 1)
   layers = [nn.Unflatten(1, (z_dim + num_classes, 1, 1)),
-            nn.ConvTranspose2d(z_dim + num_classes, channels, s0),
+            nn.ConvTranspose2d(z_dim + num_classes, channels, s0, bias=False),
             _batch_norm(channels), nn.ReLU(inplace=True)]
   for block in range(1, blocks):
     out = width * 2 ** (blocks - 1 - block)
     # Kernel 4, stride 2, padding 1: the Linen padding ((2, 2), (2, 2)) of the same kernel.
-    layers += [nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1), _batch_norm(out),
+    layers += [nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1, bias=False),
+               _batch_norm(out),
                nn.ReLU(inplace=True)]
     channels = out
     for _ in range(convs_per_block - 1):
-      layers += [nn.Conv2d(channels, channels, 3, padding=1), _batch_norm(channels),
-                 nn.ReLU(inplace=True)]
+      layers += [nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+                 _batch_norm(channels), nn.ReLU(inplace=True)]
   layers += [nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1), nn.Tanh()]
   return nn.Sequential(*layers).apply(_dcgan_init)
 
@@ -117,13 +119,14 @@ def discriminator(image_size: int, num_classes: int = 10, width: int = 64,
       channels += num_classes
     layers = before if block < joins_after else after
     out = width * 2 ** block
-    layers.append(nn.Conv2d(channels, out, 4, stride=2, padding=1))
+    # As in the Linen model, only the first convolution (no batch norm after it) has a bias.
+    layers.append(nn.Conv2d(channels, out, 4, stride=2, padding=1, bias=block == 0))
     if block > 0:
       layers.append(_batch_norm(out))
     layers.append(nn.LeakyReLU(0.2, inplace=True))
     if block > 0:
       for _ in range(convs_per_block - 1):
-        layers += [nn.Conv2d(out, out, 3, padding=1), _batch_norm(out),
+        layers += [nn.Conv2d(out, out, 3, padding=1, bias=False), _batch_norm(out),
                    nn.LeakyReLU(0.2, inplace=True)]
     channels = out
   if joins_after == blocks:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterator
+from typing import Iterator, Optional
 
 import jax
 import numpy as np
+from jax.sharding import Mesh
 
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.errors import ConfigError
+from hwr_jax.training import parallel
 
 
 def batches_per_epoch(num_examples: int, batch_size: int) -> int:
@@ -47,12 +49,28 @@ def make_batch(dataset: LetterDataset, indices: np.ndarray) -> dict[str, np.ndar
   return batch
 
 
-def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step: int,
-                  prefetch: int = 2) -> Iterator[dict[str, jax.Array]]:
-  """Yields device batches for steps first_step, first_step+1, ... forever.
+def stacked_batch(dataset: LetterDataset, batch_size: int, seed: int, first_step: int,
+                  steps: int) -> dict[str, np.ndarray]:
+  """This process's rows of the batches of `steps` consecutive steps; with steps > 1 they are
+  stacked along a new first axis (the input of a fused multi-step call)."""
+  parts = [make_batch(dataset, parallel.process_rows(
+      batch_indices(len(dataset), batch_size, seed, step)))
+           for step in range(first_step, first_step + steps)]
+  if steps == 1:
+    return parts[0]
+  return {name: np.stack([part[name] for part in parts]) for name in parts[0]}
 
-  A background thread gathers and transfers `prefetch` batches ahead, so the device does not
-  wait for the host between steps. Close the generator when done: that stops the thread.
+
+def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step: int,
+                  prefetch: int = 2, mesh: Optional[Mesh] = None,
+                  steps_per_item: int = 1) -> Iterator[dict[str, jax.Array]]:
+  """Yields device batches for steps first_step, first_step+1, ... forever; with
+  steps_per_item=K, each item stacks the batches of K consecutive steps.
+
+  With a mesh, each batch is split over its devices (each process gathering only its rows);
+  without, it goes to the default device. A background thread gathers and transfers
+  `prefetch` items ahead, so the device does not wait for the host between steps. Close the
+  generator when done: that stops the thread.
   """
   batches_per_epoch(len(dataset), batch_size)
   ready: queue.Queue = queue.Queue(maxsize=prefetch)
@@ -68,11 +86,13 @@ def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step
 
   def produce():
     step = first_step
+    sharding = None if mesh is None else parallel.batch_sharding(mesh, steps_per_item > 1)
     try:
       while not stop.is_set():
-        batch = make_batch(dataset, batch_indices(len(dataset), batch_size, seed, step))
-        offer(jax.device_put(batch))
-        step += 1
+        batch = stacked_batch(dataset, batch_size, seed, step, steps_per_item)
+        offer(jax.device_put(batch) if sharding is None else
+              parallel.shard_batch(batch, sharding))
+        step += steps_per_item
     except Exception as error:  # pylint: disable=broad-except
       offer(error)  # re-raised in the consumer, so a failing producer cannot hang the loop
 

@@ -12,6 +12,11 @@ At 64x64 with width 64 and one conv per block this is the IcGAN model exactly (G
 up-blocks. `convs_per_block=2` adds a stride-1 3x3 convolution to every inner block (the deeper
 variant); `upsampling` and `downsampling` pick how resolution changes (the pooling variant uses
 'resize' and 'pool').
+
+Layers followed by batch norm have no bias unless `bias_before_norm` (the IcGAN reference
+has them): batch norm removes it, so its true gradient is zero and Adam would turn the
+rounding noise of that gradient into steps of the full learning rate, making runs that
+differ only in summation order (fused steps, several devices) drift apart.
 """
 
 from __future__ import annotations
@@ -77,17 +82,20 @@ class Upsample(nn.Module):
 
   features: int
   method: str = 'transpose'
+  use_bias: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.method == 'transpose':
       return nn.ConvTranspose(self.features, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                              kernel_init=weight_init)(x)
+                              kernel_init=weight_init, use_bias=self.use_bias)(x)
     if self.method == 'resize':
       x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
-      return nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init)(x)
+      return nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
+                     use_bias=self.use_bias)(x)
     if self.method == 'subpixel':
-      x = nn.Conv(4 * self.features, (3, 3), padding='SAME', kernel_init=weight_init)(x)
+      x = nn.Conv(4 * self.features, (3, 3), padding='SAME', kernel_init=weight_init,
+                  use_bias=self.use_bias)(x)
       return depth_to_space(x)
     raise ConfigError(f'model.upsampling={self.method!r}: expected one of {UPSAMPLINGS}')
 
@@ -98,14 +106,16 @@ class Downsample(nn.Module):
 
   features: int
   method: str = 'stride'
+  use_bias: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.method == 'stride':
       return nn.Conv(self.features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
-                     kernel_init=weight_init)(x)
+                     kernel_init=weight_init, use_bias=self.use_bias)(x)
     if self.method == 'pool':
-      x = nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init)(x)
+      x = nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
+                  use_bias=self.use_bias)(x)
       return nn.avg_pool(x, (2, 2), strides=(2, 2))
     raise ConfigError(f'model.downsampling={self.method!r}: expected one of {DOWNSAMPLINGS}')
 
@@ -118,19 +128,22 @@ class Generator(nn.Module):
   width: int = 64
   convs_per_block: int = 1
   upsampling: str = 'transpose'
+  bias_before_norm: bool = False
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
     s0, blocks = resolution_plan(self.image_size)
     x = jnp.concatenate([z, y.astype(z.dtype)], axis=-1)[:, None, None, :]
     x = nn.ConvTranspose(self.width * 2 ** (blocks - 1), (s0, s0), padding='VALID',
-                         kernel_init=weight_init)(x)
+                         kernel_init=weight_init, use_bias=self.bias_before_norm)(x)
     x = nn.relu(batch_norm(train)(x))
     for block in range(1, blocks):
-      x = Upsample(self.width * 2 ** (blocks - 1 - block), self.upsampling)(x)
+      x = Upsample(self.width * 2 ** (blocks - 1 - block), self.upsampling,
+                   self.bias_before_norm)(x)
       x = nn.relu(batch_norm(train)(x))
       for _ in range(self.convs_per_block - 1):
-        x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init)(x)
+        x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
+                    use_bias=self.bias_before_norm)(x)
         x = nn.relu(batch_norm(train)(x))
     return jnp.tanh(Upsample(1, self.upsampling)(x))
 
@@ -146,6 +159,7 @@ class Discriminator(nn.Module):
   convs_per_block: int = 1
   downsampling: str = 'stride'
   label_position: str = 'conv1'
+  bias_before_norm: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
@@ -157,13 +171,15 @@ class Discriminator(nn.Module):
     for block in range(blocks):
       if block == joins_after:
         x = with_label_planes(x, y)
-      x = Downsample(self.width * 2 ** block, self.downsampling)(x)
+      x = Downsample(self.width * 2 ** block, self.downsampling,
+                     block == 0 or self.bias_before_norm)(x)
       if block > 0:
         x = batch_norm(train)(x)
       x = nn.leaky_relu(x, 0.2)
       if block > 0:
         for _ in range(self.convs_per_block - 1):
-          x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init)(x)
+          x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
+                      use_bias=self.bias_before_norm)(x)
           x = nn.leaky_relu(batch_norm(train)(x), 0.2)
     if joins_after == blocks:
       x = with_label_planes(x, y)
@@ -187,6 +203,7 @@ class Model:
   upsampling: str = 'transpose'
   downsampling: str = 'stride'
   label_position: str = 'conv1'
+  bias_before_norm: bool = False
 
   def __post_init__(self):
     resolution_plan(self.image_size)
@@ -201,12 +218,13 @@ class Model:
 
   @property
   def generator(self) -> Generator:
-    return Generator(self.image_size, self.width, self.convs_per_block, self.upsampling)
+    return Generator(self.image_size, self.width, self.convs_per_block, self.upsampling,
+                     self.bias_before_norm)
 
   @property
   def discriminator(self) -> Discriminator:
     return Discriminator(self.image_size, self.width, self.convs_per_block, self.downsampling,
-                         self.label_position)
+                         self.label_position, self.bias_before_norm)
 
   @property
   def label_dim(self) -> int:

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
+from jax.sharding import Mesh
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.sources import DataSplits, load_splits
@@ -19,7 +20,7 @@ from hwr_jax.io_utils import write_png
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
 from hwr_jax.tasks.base import DataInfo, EvalResult, Task
-from hwr_jax.training import checkpoints, progress, signals, workdir as workdir_lib
+from hwr_jax.training import checkpoints, parallel, progress, signals, workdir as workdir_lib
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
 from hwr_jax.training.writers import MetricWriter
@@ -78,9 +79,32 @@ def skipping_non_finite(train_step: Callable) -> Callable:
 NAN_POLICIES = ('stop', 'skip')
 
 
-def compiled_step(task: Task, nan_policy: str) -> Callable:
+def compiled_step(task: Task, nan_policy: str, steps_per_call: int, mesh: Mesh) -> Callable:
+  """The jitted call (state, batches, step_key, first_step) -> (state, metrics) that runs
+  `steps_per_call` steps; each step's key is step_key folded with its number, and each metric
+  comes back with one value per step. More than one step per call scans over a stack of
+  batches: one dispatch for K steps, with the same results as K calls."""
   step = task.train_step if nan_policy == 'stop' else skipping_non_finite(task.train_step)
-  return jax.jit(step)
+
+  def one(state, batch, step_key, first_step):
+    state, metrics = step(state, batch, jax.random.fold_in(step_key, first_step))
+    return state, jax.tree.map(lambda value: value[None], metrics)
+
+  def several(state, batches, step_key, first_step):
+    def body(state, inputs):
+      batch, offset = inputs
+      return step(state, batch, jax.random.fold_in(step_key, first_step + offset))
+
+    return jax.lax.scan(body, state, (batches, jnp.arange(steps_per_call)))
+
+  return jax.jit(one if steps_per_call == 1 else several,
+                 out_shardings=parallel.replicated(mesh))
+
+
+def unstack_metrics(fetched: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+  """The host metrics of one call, one dict per step."""
+  count = len(next(iter(fetched.values())))
+  return [{name: values[i] for name, values in fetched.items()} for i in range(count)]
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
@@ -90,6 +114,19 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   make_optimizer(config.optimizer, config.train.steps)
   if config.train.nan_policy not in NAN_POLICIES:
     raise ConfigError(f'train.nan_policy={config.train.nan_policy!r}: expected stop or skip')
+  check_steps_per_call(config.train)
+
+
+def check_steps_per_call(settings: ml_collections.ConfigDict) -> None:
+  """Logs, checkpoints, samples and evaluations happen between calls, so with K steps per
+  call their cadences and the step count must be multiples of K."""
+  per_call = settings.steps_per_call
+  if per_call < 1:
+    raise ConfigError(f'train.steps_per_call={per_call}: must be 1 or more')
+  for name in ('steps', 'log_every', 'checkpoint_every', 'sample_every', 'eval_every'):
+    if settings[name] % per_call:
+      raise ConfigError(f'train.{name}={settings[name]} is not a multiple of '
+                        f'train.steps_per_call={per_call}')
 
 
 @dataclasses.dataclass
@@ -100,18 +137,23 @@ class Run:
   task: Task
   initial_state: TrainState
   step_fn: Callable
+  mesh: Mesh
 
 
 def build_run(config: ml_collections.ConfigDict) -> Run:
   """Checks the config, loads the data, builds the task and its first state: every error a
   user's input can cause happens here, before anything is written."""
   check_config(config)
+  mesh = parallel.make_mesh()
+  parallel.check_batch_size(config.train.batch_size, mesh)
   data = load_splits(config.data, config.seed)
   pipeline.batches_per_epoch(len(data.train), config.train.batch_size)
   task: Task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
   task.prepare()
-  state = task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0))
-  return Run(data, task, state, compiled_step(task, config.train.nan_policy))
+  state = jax.device_put(task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0)),
+                         parallel.replicated(mesh))
+  step_fn = compiled_step(task, config.train.nan_policy, config.train.steps_per_call, mesh)
+  return Run(data, task, state, step_fn, mesh)
 
 
 def evaluation_sets(data: DataSplits) -> dict:
@@ -151,7 +193,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       state = train(config, workdir, run, stop)
       eval_dir = os.path.join(workdir, EVAL_DIR)
       os.makedirs(eval_dir, exist_ok=True)
-      result = run.task.evaluate(state, evaluation_sets(run.data), eval_dir)
+      result = run.task.evaluate(parallel.local_copy(state), evaluation_sets(run.data),
+                                 eval_dir)
       stop.check()
       with MetricWriter(workdir) as writer:
         write_eval(writer, config.train.steps, result)
@@ -175,6 +218,10 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
       raise ConfigError(f'workdir {workdir} is already at step {start}, past '
                         f'train.steps={settings.steps}; evaluate it with launch.evaluate, or '
                         'give more steps')
+    if (settings.steps - start) % settings.steps_per_call:
+      raise ConfigError(f'workdir {workdir} is at step {start}: {settings.steps - start} steps '
+                        f'to go do not split into calls of train.steps_per_call='
+                        f'{settings.steps_per_call}')
     workdir_lib.record_run(workdir, config, run.task.data_info)
     with MetricWriter(workdir) as writer:
       writer.truncate_after(start, redo_evaluations=start == settings.steps)
@@ -195,22 +242,25 @@ def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
             **pipeline.data_position(step, len(data.train), settings.batch_size)}
     checkpointer.save(step, state, meta, force=force)
 
-  batches = pipeline.train_batches(data.train, settings.batch_size, config.seed, start)
+  per_call = settings.steps_per_call
+  batches = pipeline.train_batches(data.train, settings.batch_size, config.seed, start,
+                                   mesh=run.mesh, steps_per_item=per_call)
   chrono = progress.Chronometer(start, settings.steps, settings.batch_size)
   pending: list = []  # metrics still on device, fetched only when needed
   fetched: list = []  # metrics on host since the last log
   try:
     with stop.deferred():
-      for step in range(start + 1, settings.steps + 1):
-        state, metrics = run.step_fn(state, next(batches), jax.random.fold_in(step_key, step))
+      for step in range(start + per_call, settings.steps + 1, per_call):
+        state, metrics = run.step_fn(state, next(batches), step_key,
+                                     np.int32(step - per_call + 1))
         pending.append(metrics)
-        if step == start + 1:
+        if step == start + per_call:
           jax.block_until_ready(metrics)
           chrono.step_done(step)
         log_due = progress.is_due(step, settings.log_every, settings.steps)
         save_due = progress.is_due(step, settings.checkpoint_every, settings.steps)
         if log_due or save_due or stop.signum:
-          new = jax.device_get(pending)
+          new = [one for call in jax.device_get(pending) for one in unstack_metrics(call)]
           pending = []
           if settings.nan_policy == 'stop':
             check_finite(new, step - len(new) + 1)
@@ -226,9 +276,10 @@ def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
         if stop.signum:
           raise signals.RunInterrupted(stop.signum, step)
         if progress.is_due(step, settings.sample_every, settings.steps):
-          write_snapshot(writer, step, run.task.snapshot(state, data.test))
+          write_snapshot(writer, step, run.task.snapshot(parallel.local_copy(state), data.test))
         if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
-          write_eval(writer, step, run.task.evaluate(state, {'test': data.test}, None))
+          write_eval(writer, step, run.task.evaluate(parallel.local_copy(state),
+                                                     {'test': data.test}, None))
   finally:
     batches.close()
   logging.info('Trained to step %d in %s (compile %.1fs)', settings.steps,

@@ -9,10 +9,14 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.models import dcgan
 
 
-def reference_count(table):
-  """Parameters of conv layers (k, in, out) with bias, plus 2 per batch-norm channel."""
+def reference_count(table, biases=True):
+  """Parameters of conv layers (k, in, out), with biases or only on the layers without batch
+  norm, plus 2 per batch-norm channel."""
   convs, norms = table
-  return sum(k * k * cin * cout + cout for k, cin, cout in convs) + 2 * sum(norms)
+  weights = sum(k * k * cin * cout for k, cin, cout in convs)
+  bias = sum(cout for _, _, cout in convs) if biases else sum(
+      cout for _, _, cout in convs) - sum(norms)
+  return weights + bias + 2 * sum(norms)
 
 
 ICGAN64_G = ([(4, 110, 512), (4, 512, 256), (4, 256, 128), (4, 128, 64), (4, 64, 1)],
@@ -30,11 +34,14 @@ def count(tree):
 @pytest.mark.parametrize('size,g_table,d_table', [(64, ICGAN64_G, ICGAN64_D),
                                                   (32, ICGAN32_G, ICGAN32_D)])
 def test_icgan_networks_match_the_reference_tables(size, g_table, d_table):
-  model = dcgan.Model(num_classes=10, image_size=size)
-  variables = jax.eval_shape(model.init, jax.random.key(0))
-  params = variables['params']
+  model = dcgan.Model(num_classes=10, image_size=size, bias_before_norm=True)
+  params = jax.eval_shape(model.init, jax.random.key(0))['params']
   assert count(params['generator']) == reference_count(g_table)
   assert count(params['discriminator']) == reference_count(d_table)
+  lean = jax.eval_shape(dcgan.Model(num_classes=10, image_size=size).init,
+                        jax.random.key(0))['params']
+  assert count(lean['generator']) == reference_count(g_table, biases=False)
+  assert count(lean['discriminator']) == reference_count(d_table, biases=False)
   for network, table in (('generator', g_table), ('discriminator', d_table)):
     shapes = sorted(leaf.shape for leaf in jax.tree.leaves(params[network]) if leaf.ndim == 4)
     assert shapes == sorted((k, k, cin, cout) for k, cin, cout in table[0])
@@ -139,3 +146,17 @@ def test_bad_settings_are_named(field, value):
   settings[field] = value
   with pytest.raises(ConfigError, match=field):
     dcgan.Model(**settings)
+
+
+@pytest.mark.parametrize('variant,size', [('icgan', 64), ('icgan32', 32), ('icgan_syriac', 64)])
+def test_icgan_configs_are_the_reference_recipe(variant, size):
+  from hwr_jax.config_lib import load_config_file
+  config = load_config_file(f'configs/gan.py:{variant}')
+  assert config.data.image_size == size
+  assert dict(config.model) == dict(z_dim=100, conditional=True, width=64, convs_per_block=1,
+                                    upsampling='transpose', downsampling='stride',
+                                    label_position='conv1', bias_before_norm=True)
+  assert (config.optimizer.name, config.optimizer.learning_rate, config.optimizer.b1,
+          config.optimizer.schedule) == ('adam', 2e-4, 0.5, 'constant')
+  assert config.train.batch_size == 64
+  assert config.gan.matching_aware and config.gan.label_sampling == 'empirical'

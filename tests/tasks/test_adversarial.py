@@ -76,7 +76,7 @@ def few_steps(config, steps=3):
   metrics = []
   try:
     for step in range(steps):
-      state, m = run.step_fn(state, next(batches), jax.random.fold_in(key, step))
+      state, m = run.step_fn(state, next(batches), key, np.int32(step + 1))
       metrics.append(jax.device_get(m))
   finally:
     batches.close()

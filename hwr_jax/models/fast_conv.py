@@ -1,0 +1,297 @@
+"""Strided and transposed 2-D convolutions that are exact everywhere and fast on XLA:CPU.
+
+On XLA:CPU a convolution with input dilation (`lax.conv_transpose`, and the input gradient of
+every strided convolution) and one with a reversed window (the kernel gradient of
+`lax.conv_transpose`, jax-ml/jax#23783) miss the fast convolution path, which on this machine
+made `nn.ConvTranspose` 10-20x slower than the same arithmetic done as a matrix product. Here
+every such case is rewritten as plain strided convolutions, matrix products and re-indexing:
+
+* a strided convolution keeps `lax.conv_general_dilated` forward; its input gradient is the
+  transposed product below and its kernel gradient the transpose of the convolution in the
+  kernel, which XLA:CPU already does fast;
+* a transposed convolution is the adjoint of a strided convolution: its output is computed
+  either as one matrix product to every kernel tap followed by an overlap-add, or as one
+  stride-1 convolution to the stride**2 output phases followed by a depth-to-space (which is
+  faster depends on the size of the per-tap product, see `_upsample`); its input gradient is
+  the strided convolution and its kernel gradient the same as above;
+* when the low-resolution side is a single pixel (the generator's first layer, the
+  discriminator's last) both are one matrix product.
+
+`conv` and `conv_transpose` compute exactly what `flax.linen.Conv` and `flax.linen.ConvTranspose`
+(with `transpose_kernel=False`) compute, to float rounding, for NHWC inputs and HWIO kernels;
+other platforms get the plain `lax` op, which is the fastest there. `Conv` and `ConvTranspose` are
+the Linen layers, with flax's parameter names and shapes. The timings behind each choice are
+printed by scripts/bench_conv.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from flax.linen.dtypes import promote_dtype
+from flax.linen.linear import canonicalize_padding
+from jax import lax
+
+Padding = str | Sequence[tuple[int, int]]
+DIMENSIONS = ('NHWC', 'HWIO', 'NHWC')
+
+# Above this many bytes the per-tap product of the transposed convolution stops fitting in cache
+# and the phase convolution, whose output is (kernel/stride)**2 times smaller, is faster; below
+# it the product wins, as it does not compute the phase convolution's border (up to 1.6x more
+# arithmetic on a 4x4 input).
+_TAP_PRODUCT_BYTES = 16 << 20
+# With fewer output channels than this the phase convolution is slow whatever its size (8x at 4).
+_MIN_PHASE_CHANNELS = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class _Geometry:
+  """A strided convolution from a high- to a low-resolution map: low[i] reads
+  high[stride * i + k - before] for the kernel taps k (per spatial axis)."""
+
+  strides: tuple[int, int]
+  kernel: tuple[int, int]
+  before: tuple[int, int]
+  high: tuple[int, int]
+  low: tuple[int, int]
+
+  @property
+  def padding(self) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The padding of the high-resolution map that makes the convolution exactly `low`."""
+    return tuple((b, s * (n - 1) + k - h - b)
+                 for s, k, b, h, n in zip(self.strides, self.kernel, self.before, self.high,
+                                          self.low))
+
+
+def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  return lax.conv_general_dilated(x, w, geo.strides, geo.padding, dimension_numbers=DIMENSIONS)
+
+
+def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax.Array:
+  """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g."""
+  w = jax.ShapeDtypeStruct(w_shape, g.dtype)
+  return jax.linear_transpose(lambda w: _downsample(x, w, geo), w)(g)[0]
+
+
+def _crop_to_high(full: jax.Array, geo: _Geometry) -> jax.Array:
+  """full[stride * j + r] holds high[stride * j + r - before]; negative padding crops."""
+  return lax.pad(full, jnp.zeros((), full.dtype),
+                 [(0, 0, 0)] + [(-b, h + b - f, 0) for b, h, f in
+                                zip(geo.before, geo.high, full.shape[1:3])] + [(0, 0, 0)])
+
+
+def _phases_to_high(z: jax.Array, geo: _Geometry) -> jax.Array:
+  """z (B, J0, J1, s0, s1, C), phase r of low position j, -> the high-resolution map."""
+  b, j0, j1, s0, s1, c = z.shape
+  full = z.transpose(0, 1, 3, 2, 4, 5).reshape(b, j0 * s0, j1 * s1, c)
+  return _crop_to_high(full, geo)
+
+
+def _tap_groups(w: jax.Array, strides) -> tuple[jax.Array, tuple[int, int]]:
+  """Zero taps pad the kernel to a multiple of the stride, so that tap k = stride * a + r
+  splits into a shift a and a phase r; returns the padded kernel and the shifts per axis."""
+  shifts = tuple(-(-k // s) for k, s in zip(w.shape[:2], strides))
+  w = jnp.pad(w, [(0, a * s - k) for a, s, k in zip(shifts, strides, w.shape[:2])] + [(0, 0)] * 2)
+  return w, shifts
+
+
+def _upsample_by_tap_product(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  w, (a0, a1) = _tap_groups(w, geo.strides)
+  (s0, s1), c_high = geo.strides, w.shape[2]
+  b, n0, n1, c_low = y.shape
+  taps = (y.reshape(-1, c_low) @ w.transpose(3, 0, 1, 2).reshape(c_low, -1))
+  taps = taps.reshape(b, n0, n1, a0, s0, a1, s1, c_high)
+  z = sum(jnp.pad(taps[:, :, :, i, :, j],
+                  [(0, 0), (i, a0 - 1 - i), (j, a1 - 1 - j), (0, 0), (0, 0), (0, 0)])
+          for i in range(a0) for j in range(a1))
+  return _phases_to_high(z, geo)
+
+
+def _upsample_by_phase_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  w, (a0, a1) = _tap_groups(w, geo.strides)
+  (s0, s1), c_high, c_low = geo.strides, w.shape[2], w.shape[3]
+  # Phase r of low position j sums y[j - a] @ w[stride * a + r]^T: a correlation with the
+  # shift axis reversed, whose output channels are the phases.
+  w = w.reshape(a0, s0, a1, s1, c_high, c_low)[::-1, :, ::-1]
+  w = w.transpose(0, 2, 5, 1, 3, 4).reshape(a0, a1, c_low, s0 * s1 * c_high)
+  z = lax.conv_general_dilated(y, w, (1, 1), [(a0 - 1, a0 - 1), (a1 - 1, a1 - 1)],
+                               dimension_numbers=DIMENSIONS)
+  return _phases_to_high(z.reshape(*z.shape[:3], s0, s1, c_high), geo)
+
+
+def _upsample(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """The adjoint of `_downsample(., w, geo)`: high[stride * i + k - before] += y[i] @ w[k]^T."""
+  padded = [-(-k // s) * s for k, s in zip(geo.kernel, geo.strides)]
+  tap_bytes = y.size // y.shape[-1] * padded[0] * padded[1] * w.shape[2] * y.dtype.itemsize
+  if tap_bytes <= _TAP_PRODUCT_BYTES or w.shape[2] * geo.strides[0] * geo.strides[1] < \
+      _MIN_PHASE_CHANNELS:
+    return _upsample_by_tap_product(y, w, geo)
+  return _upsample_by_phase_conv(y, w, geo)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _strided_conv(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  return _downsample(x, w, geo)
+
+
+def _strided_conv_fwd(x, w, geo):
+  return _downsample(x, w, geo), (x, w)
+
+
+def _strided_conv_bwd(geo, residuals, g):
+  x, w = residuals
+  return _transposed_conv(g, w, geo), _kernel_gradient(x, g, w.shape, geo)
+
+
+_strided_conv.defvjp(_strided_conv_fwd, _strided_conv_bwd)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _transposed_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  return _upsample(y, w, geo)
+
+
+def _transposed_conv_fwd(y, w, geo):
+  return _upsample(y, w, geo), (y, w)
+
+
+def _transposed_conv_bwd(geo, residuals, g):
+  y, w = residuals
+  return _strided_conv(g, w, geo), _kernel_gradient(g, y, w.shape, geo)
+
+
+_transposed_conv.defvjp(_transposed_conv_fwd, _transposed_conv_bwd)
+
+
+def _dense_downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """`_downsample` to a 1x1 map: the window covers the (padded) input, a matrix product."""
+  x = lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0), *((b, a, 0) for b, a in geo.padding),
+                                          (0, 0, 0)])
+  return (x.reshape(x.shape[0], -1) @ w.reshape(-1, w.shape[3]))[:, None, None, :]
+
+
+def _dense_upsample(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """`_upsample` from a 1x1 map: one matrix product to every tap."""
+  k0, k1, c_high, c_low = w.shape
+  taps = y.reshape(-1, c_low) @ w.transpose(3, 0, 1, 2).reshape(c_low, -1)
+  return _crop_to_high(taps.reshape(-1, k0, k1, c_high), geo)
+
+
+def _pairs(value: int | Sequence[int]) -> tuple[int, int]:
+  return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _transpose_padding(kernel: int, stride: int, padding: str | tuple[int, int]
+                       ) -> tuple[int, int]:
+  """The padding `lax.conv_transpose` gives its input-dilated convolution."""
+  if not isinstance(padding, str):
+    return tuple(padding)
+  if padding == 'SAME':
+    total = kernel + stride - 2
+    before = kernel - 1 if stride > kernel - 1 else -(-total // 2)
+  elif padding == 'VALID':
+    total = kernel + stride - 2 + max(kernel - stride, 0)
+    before = kernel - 1
+  else:
+    raise ValueError(f'padding={padding!r}: expected SAME, VALID or explicit pairs')
+  return before, total - before
+
+
+def conv(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int] = 1,
+         padding: Padding = 'SAME') -> jax.Array:
+  """`lax.conv_general_dilated(x, kernel, strides, padding)` for NHWC x and HWIO kernel."""
+  strides = _pairs(strides)
+
+  def reference(x, kernel):
+    return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=DIMENSIONS)
+
+  pads = (lax.padtype_to_pads(x.shape[1:3], kernel.shape[:2], strides, padding)
+          if isinstance(padding, str) else padding)
+  high, k = x.shape[1:3], kernel.shape[:2]
+  low = tuple((h + b + a - kk) // s + 1 for h, (b, a), kk, s in zip(high, pads, k, strides))
+  geo = _Geometry(strides, k, tuple(b for b, _ in pads), high, low)
+  if low == (1, 1):
+    fast = functools.partial(_dense_downsample, geo=geo)
+  elif strides != (1, 1):
+    fast = functools.partial(_strided_conv, geo=geo)
+  else:
+    return reference(x, kernel)
+  return lax.platform_dependent(x, kernel, cpu=fast, default=reference)
+
+
+def conv_transpose(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int] = 1,
+                   padding: Padding = 'SAME') -> jax.Array:
+  """`lax.conv_transpose(x, kernel, strides, padding)` (transpose_kernel=False) for NHWC x and
+  HWIO kernel, as `flax.linen.ConvTranspose` computes it."""
+  strides = _pairs(strides)
+
+  def reference(x, kernel):
+    return lax.conv_transpose(x, kernel, strides, padding, dimension_numbers=DIMENSIONS)
+
+  k = kernel.shape[:2]
+  sides = [padding] * 2 if isinstance(padding, str) else padding
+  pads = [_transpose_padding(kk, s, p) for kk, s, p in zip(k, strides, sides)]
+  low = x.shape[1:3]
+  high = tuple(s * (n - 1) + b + a - kk + 2 for s, n, (b, a), kk in zip(strides, low, pads, k))
+  geo = _Geometry(strides, k, tuple(kk - 1 - b for kk, (b, _) in zip(k, pads)), high, low)
+  if low == (1, 1):
+    upsample = functools.partial(_dense_upsample, geo=geo)
+  elif strides != (1, 1):
+    upsample = functools.partial(_transposed_conv, geo=geo)
+  else:
+    return reference(x, kernel)
+
+  def fast(x, kernel):
+    # Without transpose_kernel, lax reads the kernel spatially reversed with input and output
+    # swapped relative to the strided convolution it is the adjoint of.
+    return upsample(x, kernel[::-1, ::-1].transpose(0, 1, 3, 2))
+
+  return lax.platform_dependent(x, kernel, cpu=fast, default=reference)
+
+
+class Conv(nn.Module):
+  """`flax.linen.Conv` for NHWC inputs and 2-D kernels, computed by `conv`."""
+
+  features: int
+  kernel_size: Sequence[int]
+  strides: int | Sequence[int] = 1
+  padding: str | int | Sequence[int | tuple[int, int]] = 'SAME'
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel = self.param('kernel', self.kernel_init,
+                        (*self.kernel_size, x.shape[-1], self.features))
+    bias = self.param('bias', self.bias_init, (self.features,)) if self.use_bias else None
+    x, kernel, bias = promote_dtype(x, kernel, bias)
+    y = conv(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
+    return y + bias if self.use_bias else y
+
+
+class ConvTranspose(nn.Module):
+  """`flax.linen.ConvTranspose` (transpose_kernel=False) for NHWC inputs and 2-D kernels,
+  computed by `conv_transpose`."""
+
+  features: int
+  kernel_size: Sequence[int]
+  strides: int | Sequence[int] = 1
+  padding: str | int | Sequence[int | tuple[int, int]] = 'SAME'
+  use_bias: bool = True
+  kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
+  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel = self.param('kernel', self.kernel_init,
+                        (*self.kernel_size, x.shape[-1], self.features))
+    bias = self.param('bias', self.bias_init, (self.features,)) if self.use_bias else None
+    x, kernel, bias = promote_dtype(x, kernel, bias)
+    y = conv_transpose(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
+    return y + bias if self.use_bias else y

@@ -1,0 +1,138 @@
+"""fast_conv against the lax ops and flax layers it replaces: same outputs, same gradients, same
+parameters."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from hwr_jax.models import fast_conv
+
+TORCH_P1 = ((1, 1), (1, 1))
+TORCH_P1_TRANSPOSED = ((2, 2), (2, 2))
+
+# (batch, input side, in channels, out channels, kernel, stride, padding)
+TRANSPOSED = [
+    (2, 7, 13, 5, 4, 2, TORCH_P1_TRANSPOSED),  # the generator's up-blocks
+    (3, 4, 6, 1, 4, 2, TORCH_P1_TRANSPOSED),  # its output layer
+    (2, 1, 11, 6, 7, 1, 'VALID'),  # its first layer, 1x1 -> 7x7
+    (3, 1, 9, 4, 4, 1, 'VALID'),  # the same, 1x1 -> 4x4
+    (2, 1, 5, 3, 3, 2, 'SAME'),
+    (2, 5, 3, 4, 3, 2, ((0, 1), (2, 3))),
+    (2, 5, 3, 4, 5, 3, 'SAME'),
+    (2, 6, 3, 4, 4, 2, ((5, 0), (1, 4))),
+]
+CONVS = [
+    (2, 12, 3, 5, 4, 2, TORCH_P1),  # the discriminator's down-blocks
+    (3, 8, 7, 2, 4, 2, TORCH_P1),
+    (2, 12, 3, 5, 5, 2, ((2, 2), (2, 2))),
+    (2, 11, 4, 3, 5, 2, ((2, 2), (2, 2))),
+    (2, 9, 3, 5, 3, 1, 'SAME'),
+    (2, 7, 6, 1, 7, 1, 'VALID'),  # the discriminator's last layer, 7x7 -> 1x1
+    (2, 9, 3, 5, 3, 2, 'SAME'),
+    (2, 10, 3, 5, 1, 2, 'VALID'),
+    (2, 5, 3, 2, 4, 2, ((1, 0), (0, 0))),
+]
+
+
+def reference_transpose(x, kernel, strides, padding):
+  return lax.conv_transpose(x, kernel, (strides,) * 2, padding,
+                            dimension_numbers=fast_conv.DIMENSIONS)
+
+
+def reference_conv(x, kernel, strides, padding):
+  return lax.conv_general_dilated(x, kernel, (strides,) * 2, padding,
+                                  dimension_numbers=fast_conv.DIMENSIONS)
+
+
+def output_and_gradients(op, x, kernel, strides, padding):
+  """op's output and the gradients of a random linear functional of it, jitted as in training."""
+  def functional(x, kernel):
+    y = op(x, kernel, strides, padding)
+    weights = jax.random.normal(jax.random.key(7), y.shape)
+    return jnp.sum(weights * y), y
+
+  (_, y), grads = jax.jit(jax.value_and_grad(functional, (0, 1), has_aux=True))(x, kernel)
+  return (y, *grads)
+
+
+def assert_same(op, reference, case):
+  batch, side, c_in, c_out, kernel_side, strides, padding = case
+  kx, kk = jax.random.split(jax.random.key(side * 100 + c_in))
+  x = jax.random.normal(kx, (batch, side, side, c_in))
+  kernel = jax.random.normal(kk, (kernel_side, kernel_side, c_in, c_out))
+  got = output_and_gradients(op, x, kernel, strides, padding)
+  want = output_and_gradients(reference, x, kernel, strides, padding)
+  for name, g, w in zip(('output', 'input gradient', 'kernel gradient'), got, want):
+    assert g.shape == w.shape, name
+    np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * float(jnp.max(jnp.abs(w))),
+                               err_msg=name)
+
+
+@pytest.fixture(params=['tap product', 'phase conv'])
+def upsampling(request, monkeypatch):
+  """Runs a test with each formulation of the transposed product (the size rule picks one)."""
+  if request.param == 'phase conv':
+    monkeypatch.setattr(fast_conv, '_upsample', fast_conv._upsample_by_phase_conv)
+  else:
+    monkeypatch.setattr(fast_conv, '_upsample', fast_conv._upsample_by_tap_product)
+  return request.param
+
+
+@pytest.mark.parametrize('case', TRANSPOSED, ids=str)
+def test_conv_transpose_matches_lax(case, upsampling):
+  assert_same(fast_conv.conv_transpose, reference_transpose, case)
+
+
+@pytest.mark.parametrize('case', CONVS, ids=str)
+def test_conv_matches_lax(case, upsampling):
+  assert_same(fast_conv.conv, reference_conv, case)
+
+
+def test_the_size_rule_matches_lax():
+  assert_same(fast_conv.conv_transpose, reference_transpose, TRANSPOSED[0])
+  assert_same(fast_conv.conv, reference_conv, CONVS[0])
+
+
+def test_cpu_gradients_avoid_the_slow_convolutions():
+  """No input-dilated or reversed-window convolution is left for XLA:CPU (jax-ml/jax#23783)."""
+  x = jnp.zeros((2, 7, 7, 8))
+  kernel = jnp.zeros((4, 4, 8, 3))
+
+  def loss(x, kernel):
+    y = fast_conv.conv_transpose(x, kernel, 2, TORCH_P1_TRANSPOSED)
+    return jnp.sum(fast_conv.conv(y, kernel.transpose(0, 1, 3, 2), 2, TORCH_P1) ** 2)
+
+  hlo = jax.jit(jax.grad(loss, (0, 1))).lower(x, kernel).compile().as_text()
+  assert 'lhs_dilate' not in hlo and 'rhs_reversal' not in hlo
+
+
+LAYERS = [
+    (nn.ConvTranspose, fast_conv.ConvTranspose,
+     dict(features=5, kernel_size=(4, 4), strides=(2, 2), padding=TORCH_P1_TRANSPOSED,
+          kernel_init=nn.initializers.normal(0.02)), (2, 7, 7, 6)),
+    (nn.ConvTranspose, fast_conv.ConvTranspose,
+     dict(features=4, kernel_size=(7, 7), padding='VALID'), (2, 1, 1, 9)),
+    (nn.Conv, fast_conv.Conv,
+     dict(features=5, kernel_size=(4, 4), strides=(2, 2), padding=TORCH_P1,
+          bias_init=nn.initializers.normal(1.0)), (2, 12, 12, 3)),
+    (nn.Conv, fast_conv.Conv,
+     dict(features=3, kernel_size=(5, 5), strides=2, padding=2, use_bias=False), (2, 9, 9, 2)),
+    (nn.Conv, fast_conv.Conv, dict(features=3, kernel_size=(3, 3)), (2, 6, 6, 4)),
+    (nn.Conv, fast_conv.Conv, dict(features=1, kernel_size=(7, 7), padding='VALID'),
+     (2, 7, 7, 4)),
+]
+
+
+@pytest.mark.parametrize('flax_layer,layer,attributes,input_shape', LAYERS,
+                         ids=lambda v: v.__name__ if isinstance(v, type) else None)
+def test_layers_are_drop_in_for_flax(flax_layer, layer, attributes, input_shape):
+  x = jax.random.normal(jax.random.key(1), input_shape)
+  want = flax_layer(**attributes).init(jax.random.key(0), x)
+  got = layer(**attributes).init(jax.random.key(0), x)
+  assert jax.tree.structure(got) == jax.tree.structure(want)
+  jax.tree.map(np.testing.assert_array_equal, got, want)
+  np.testing.assert_allclose(layer(**attributes).apply(want, x),
+                             flax_layer(**attributes).apply(want, x), rtol=1e-5, atol=1e-6)
