@@ -84,7 +84,8 @@ def base_config(**train_overrides) -> ml_collections.ConfigDict:
   config.model = ml_collections.ConfigDict()
   config.train = ml_collections.ConfigDict(dict(
       steps=1000, batch_size=128, log_every=100, checkpoint_every=500, keep_checkpoints=3,
-      eval_every=0, sample_every=0, steps_per_call=1, label_smoothing=0.0, nan_policy='stop'))
+      eval_every=0, sample_every=0, steps_per_call=1, compute_dtype='float32',
+      label_smoothing=0.0, nan_policy='stop'))
   config.train.update(train_overrides)
   config.eval = ml_collections.ConfigDict(dict(batch_size=500))
   config.optimizer = default_optimizer_config()

@@ -5,11 +5,17 @@ r"""Trains any model of the project from a config file.
 
 Started again on the same workdir, a run resumes from its latest checkpoint. SIGTERM or
 Ctrl-C saves a checkpoint and exits with status 128 + the signal number.
+
+Batches are split over every device. Over several hosts (or several processes on one
+machine), run the same command in each process with --num_processes=N, its own
+--process_id=0..N-1 and process 0's --coordinator_address=host:port; process 0 writes the
+workdir, which must be the same shared folder for all.
 """
 
 from absl import app, flags
 from ml_collections import config_flags
 
+from hwr_jax.training import parallel
 from hwr_jax.training.loop import train_and_evaluate
 from launch.common import parse_flags, print_scalars, report_errors
 
@@ -20,12 +26,17 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Directory for checkpoints, logs
 _START_OVER = flags.DEFINE_bool(
     'start_over', False, 'Move an existing workdir aside (to WORKDIR.replaced-<time>) and '
     'start a new run there, instead of resuming it or refusing it.')
+_COORDINATOR = flags.DEFINE_string('coordinator_address', '', 'host:port of process 0, for a '
+                                   'multi-process run.')
+_NUM_PROCESSES = flags.DEFINE_integer('num_processes', 1, 'Processes in the run (1: alone).')
+_PROCESS_ID = flags.DEFINE_integer('process_id', 0, 'This process\'s index, 0..N-1.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
 @report_errors
 def main(argv):
   del argv
+  parallel.initialize_processes(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   result = train_and_evaluate(_CONFIG.value, _WORKDIR.value, _START_OVER.value)
   print_scalars(result.scalars)
 

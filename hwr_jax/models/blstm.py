@@ -5,6 +5,8 @@ handwriting BLSTM. `layers` > 1 stacks bidirectional layers, each reading the pr
 concatenated forward and backward outputs.
 """
 
+from typing import Any
+
 import flax.linen as nn
 import jax.numpy as jnp
 
@@ -16,17 +18,18 @@ class Model(nn.Module):
   hidden: int = 128
   layers: int = 1
   dropout: float = 0.0
+  dtype: Any = jnp.float32  # of the computation; parameters stay float32
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool = False) -> jnp.ndarray:
     sequence = x[..., 0]
     for _ in range(self.layers):
       sequence = nn.Bidirectional(
-          nn.RNN(nn.OptimizedLSTMCell(self.hidden)),
-          nn.RNN(nn.OptimizedLSTMCell(self.hidden)))(sequence)
+          nn.RNN(nn.OptimizedLSTMCell(self.hidden, dtype=self.dtype)),
+          nn.RNN(nn.OptimizedLSTMCell(self.hidden, dtype=self.dtype)))(sequence)
       sequence = nn.Dropout(self.dropout, deterministic=not train)(sequence)
     # The forward pass has read every row at the last step, the backward pass at the first.
     summary = jnp.concatenate(
         [sequence[:, -1, :self.hidden], sequence[:, 0, self.hidden:]], axis=-1)
     self.sow('intermediates', 'features', summary)
-    return nn.Dense(self.num_classes)(summary)
+    return nn.Dense(self.num_classes, dtype=self.dtype)(summary).astype(jnp.float32)

@@ -22,6 +22,7 @@ differ only in summation order (fused steps, several devices) drift apart.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -41,10 +42,10 @@ def bn_scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
   return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
-def batch_norm(train: bool) -> nn.BatchNorm:
+def batch_norm(train: bool, dtype: Any) -> nn.BatchNorm:
   # Torch's momentum 0.1 and epsilon 1e-5, as the reference trained with.
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                      scale_init=bn_scale_init)
+                      scale_init=bn_scale_init, dtype=dtype)
 
 
 def signed_one_hot(labels: jax.Array, num_classes: int) -> jax.Array:
@@ -83,19 +84,21 @@ class Upsample(nn.Module):
   features: int
   method: str = 'transpose'
   use_bias: bool = True
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.method == 'transpose':
       return nn.ConvTranspose(self.features, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                              kernel_init=weight_init, use_bias=self.use_bias)(x)
+                              kernel_init=weight_init, dtype=self.dtype,
+                              use_bias=self.use_bias)(x)
     if self.method == 'resize':
       x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
       return nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                     use_bias=self.use_bias)(x)
+                     dtype=self.dtype, use_bias=self.use_bias)(x)
     if self.method == 'subpixel':
       x = nn.Conv(4 * self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                  use_bias=self.use_bias)(x)
+                  dtype=self.dtype, use_bias=self.use_bias)(x)
       return depth_to_space(x)
     raise ConfigError(f'model.upsampling={self.method!r}: expected one of {UPSAMPLINGS}')
 
@@ -107,15 +110,16 @@ class Downsample(nn.Module):
   features: int
   method: str = 'stride'
   use_bias: bool = True
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.method == 'stride':
       return nn.Conv(self.features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
-                     kernel_init=weight_init, use_bias=self.use_bias)(x)
+                     kernel_init=weight_init, dtype=self.dtype, use_bias=self.use_bias)(x)
     if self.method == 'pool':
       x = nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                  use_bias=self.use_bias)(x)
+                  dtype=self.dtype, use_bias=self.use_bias)(x)
       return nn.avg_pool(x, (2, 2), strides=(2, 2))
     raise ConfigError(f'model.downsampling={self.method!r}: expected one of {DOWNSAMPLINGS}')
 
@@ -129,23 +133,25 @@ class Generator(nn.Module):
   convs_per_block: int = 1
   upsampling: str = 'transpose'
   bias_before_norm: bool = False
+  dtype: Any = jnp.float32  # of the computation; parameters stay float32
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
     s0, blocks = resolution_plan(self.image_size)
     x = jnp.concatenate([z, y.astype(z.dtype)], axis=-1)[:, None, None, :]
     x = nn.ConvTranspose(self.width * 2 ** (blocks - 1), (s0, s0), padding='VALID',
-                         kernel_init=weight_init, use_bias=self.bias_before_norm)(x)
-    x = nn.relu(batch_norm(train)(x))
+                         kernel_init=weight_init, dtype=self.dtype,
+                         use_bias=self.bias_before_norm)(x)
+    x = nn.relu(batch_norm(train, self.dtype)(x))
     for block in range(1, blocks):
       x = Upsample(self.width * 2 ** (blocks - 1 - block), self.upsampling,
-                   self.bias_before_norm)(x)
-      x = nn.relu(batch_norm(train)(x))
+                   self.bias_before_norm, self.dtype)(x)
+      x = nn.relu(batch_norm(train, self.dtype)(x))
       for _ in range(self.convs_per_block - 1):
         x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
-                    use_bias=self.bias_before_norm)(x)
-        x = nn.relu(batch_norm(train)(x))
-    return jnp.tanh(Upsample(1, self.upsampling)(x))
+                    dtype=self.dtype, use_bias=self.bias_before_norm)(x)
+        x = nn.relu(batch_norm(train, self.dtype)(x))
+    return jnp.tanh(Upsample(1, self.upsampling, dtype=self.dtype)(x)).astype(jnp.float32)
 
 
 class Discriminator(nn.Module):
@@ -160,6 +166,7 @@ class Discriminator(nn.Module):
   downsampling: str = 'stride'
   label_position: str = 'conv1'
   bias_before_norm: bool = False
+  dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
@@ -172,20 +179,20 @@ class Discriminator(nn.Module):
       if block == joins_after:
         x = with_label_planes(x, y)
       x = Downsample(self.width * 2 ** block, self.downsampling,
-                     block == 0 or self.bias_before_norm)(x)
+                     block == 0 or self.bias_before_norm, self.dtype)(x)
       if block > 0:
-        x = batch_norm(train)(x)
+        x = batch_norm(train, self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
       if block > 0:
         for _ in range(self.convs_per_block - 1):
           x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
-                      use_bias=self.bias_before_norm)(x)
-          x = nn.leaky_relu(batch_norm(train)(x), 0.2)
+                      dtype=self.dtype, use_bias=self.bias_before_norm)(x)
+          x = nn.leaky_relu(batch_norm(train, self.dtype)(x), 0.2)
     if joins_after == blocks:
       x = with_label_planes(x, y)
     self.sow('intermediates', 'features', x.reshape(x.shape[0], -1))
-    x = nn.Conv(1, (s0, s0), padding='VALID', kernel_init=weight_init)(x)
-    return x.reshape(x.shape[0])
+    x = nn.Conv(1, (s0, s0), padding='VALID', kernel_init=weight_init, dtype=self.dtype)(x)
+    return x.reshape(x.shape[0]).astype(jnp.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,6 +211,7 @@ class Model:
   downsampling: str = 'stride'
   label_position: str = 'conv1'
   bias_before_norm: bool = False
+  dtype: Any = jnp.float32
 
   def __post_init__(self):
     resolution_plan(self.image_size)
@@ -219,12 +227,12 @@ class Model:
   @property
   def generator(self) -> Generator:
     return Generator(self.image_size, self.width, self.convs_per_block, self.upsampling,
-                     self.bias_before_norm)
+                     self.bias_before_norm, self.dtype)
 
   @property
   def discriminator(self) -> Discriminator:
     return Discriminator(self.image_size, self.width, self.convs_per_block, self.downsampling,
-                         self.label_position, self.bias_before_norm)
+                         self.label_position, self.bias_before_norm, self.dtype)
 
   @property
   def label_dim(self) -> int:

@@ -47,6 +47,9 @@ DIMENSIONS = ('NHWC', 'HWIO', 'NHWC')
 _TAP_PRODUCT_BYTES = 16 << 20
 # With fewer output channels than this the phase convolution is slow whatever its size (8x at 4).
 _MIN_PHASE_CHANNELS = 32
+# Batch chunks of about this many bytes of input and output keep the kernel gradient's
+# convolution in cache (2-3x faster at B=256 than one convolution, 1.1-1.5x at B=64).
+_KERNEL_GRADIENT_CHUNK_BYTES = 4 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +76,16 @@ def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
 
 
 def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax.Array:
-  """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g."""
+  """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g.
+
+  XLA:CPU computes it as one convolution whose window is the whole map, and that slows down
+  more than linearly once x and g leave the cache (B=256 took 14x as long as B=64 on 32x32
+  maps), so it is summed over batch chunks of about `_KERNEL_GRADIENT_CHUNK_BYTES`."""
   w = jax.ShapeDtypeStruct(w_shape, g.dtype)
-  return jax.linear_transpose(lambda w: _downsample(x, w, geo), w)(g)[0]
+  example_bytes = (x[0].size + g[0].size) * x.dtype.itemsize
+  chunk = max(1, _KERNEL_GRADIENT_CHUNK_BYTES // example_bytes)
+  return sum(jax.linear_transpose(lambda w: _downsample(x[i:i + chunk], w, geo), w)(
+      g[i:i + chunk])[0] for i in range(0, x.shape[0], chunk))
 
 
 def _crop_to_high(full: jax.Array, geo: _Geometry) -> jax.Array:

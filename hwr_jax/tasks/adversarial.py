@@ -93,7 +93,8 @@ class Task(base.Task):
     if height != width:
       raise ConfigError(f'a GAN needs square images, the data has {height}x{width}')
     self.model = get_model_class(config.model_name)(
-        num_classes=len(data_info.vocabulary), image_size=height, **config.model.to_dict())
+        num_classes=len(data_info.vocabulary), image_size=height,
+        dtype=base.compute_dtype(config), **config.model.to_dict())
     self.label_log_probs = label_log_probs(data_info.class_counts, config.gan.label_sampling)
     if config.gan.matching_aware and (not self.model.conditional or self.num_classes < 2):
       raise ConfigError('gan.matching_aware needs a conditional model and at least 2 classes')

@@ -7,11 +7,13 @@ import dataclasses
 from typing import Any, Mapping, Optional
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.errors import ConfigError
 from hwr_jax.training.state import TrainState
 
 
@@ -41,6 +43,18 @@ class EvalResult:
   scalars: dict[str, dict[str, float]]
   images: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
   report: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+COMPUTE_DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}
+
+
+def compute_dtype(config: ml_collections.ConfigDict) -> Any:
+  """train.compute_dtype as a dtype: the precision of the models' arithmetic (bfloat16 for
+  mixed precision on GPUs); parameters and optimizer state stay float32."""
+  name = config.train.compute_dtype
+  if name not in COMPUTE_DTYPES:
+    raise ConfigError(f'train.compute_dtype={name!r}: expected one of {sorted(COMPUTE_DTYPES)}')
+  return COMPUTE_DTYPES[name]
 
 
 class Task(abc.ABC):

@@ -33,7 +33,8 @@ class Task(base.Task):
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
     self.model = get_model_class(config.model_name)(
-        num_classes=len(data_info.vocabulary), **config.model.to_dict())
+        num_classes=len(data_info.vocabulary), dtype=base.compute_dtype(config),
+        **config.model.to_dict())
 
   def init_state(self, rng):
     params_rng, dropout_rng = jax.random.split(rng)

@@ -16,10 +16,9 @@ from jax.sharding import Mesh
 from hwr_jax.data import pipeline
 from hwr_jax.data.sources import DataSplits, load_splits
 from hwr_jax.errors import ConfigError, HwrError
-from hwr_jax.io_utils import write_png
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
-from hwr_jax.tasks.base import DataInfo, EvalResult, Task
+from hwr_jax.tasks.base import DataInfo, EvalResult, Task, compute_dtype
 from hwr_jax.training import checkpoints, parallel, progress, signals, workdir as workdir_lib
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
@@ -112,6 +111,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   get_task_class(config.task_name)
   get_model_class(config.model_name)
   make_optimizer(config.optimizer, config.train.steps)
+  compute_dtype(config)
   if config.train.nan_policy not in NAN_POLICIES:
     raise ConfigError(f'train.nan_policy={config.train.nan_policy!r}: expected stop or skip')
   check_steps_per_call(config.train)
@@ -170,11 +170,9 @@ def write_eval(writer: MetricWriter, step: int, result: EvalResult) -> None:
 
 def write_snapshot(writer: MetricWriter, step: int, images: Mapping[str, np.ndarray]) -> None:
   """Progress pictures to TensorBoard and to workdir/samples/<name>_<step>.png."""
-  if images:
-    os.makedirs(os.path.join(writer.workdir, SAMPLES_DIR), exist_ok=True)
   for name, image in images.items():
-    writer.write_image(step, f'samples/{name}', image)
-    write_png(os.path.join(writer.workdir, SAMPLES_DIR, f'{name}_{step:06d}.png'), image)
+    writer.write_image(step, f'samples/{name}', image,
+                       png=os.path.join(SAMPLES_DIR, f'{name}_{step:06d}.png'))
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
@@ -192,11 +190,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     with workdir_lib.prepare_workdir(workdir, config, run.task.data_info, start_over):
       state = train(config, workdir, run, stop)
       eval_dir = os.path.join(workdir, EVAL_DIR)
-      os.makedirs(eval_dir, exist_ok=True)
+      primary = parallel.is_primary()
+      if primary:
+        os.makedirs(eval_dir, exist_ok=True)
       result = run.task.evaluate(parallel.local_copy(state), evaluation_sets(run.data),
-                                 eval_dir)
+                                 eval_dir if primary else None)
       stop.check()
-      with MetricWriter(workdir) as writer:
+      with MetricWriter(workdir, active=primary) as writer:
         write_eval(writer, config.train.steps, result)
   logging.info('Reports in %s', eval_dir)
   return result
@@ -223,7 +223,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
                         f'to go do not split into calls of train.steps_per_call='
                         f'{settings.steps_per_call}')
     workdir_lib.record_run(workdir, config, run.task.data_info)
-    with MetricWriter(workdir) as writer:
+    with MetricWriter(workdir, active=parallel.is_primary()) as writer:
       writer.truncate_after(start, redo_evaluations=start == settings.steps)
       logging.info('Training %s/%s for %d steps from step %d; workdir %s', config.task_name,
                    config.model_name, settings.steps, start, workdir)

@@ -20,6 +20,20 @@ from hwr_jax.errors import ConfigError
 DATA_AXIS = 'data'
 
 
+def initialize_processes(coordinator_address: str, num_processes: int, process_id: int) -> None:
+  """Joins a multi-process run (one process per host, or several on one machine): every
+  process runs the same command with its own process_id, process 0's address as coordinator.
+  Must come before any other JAX work."""
+  if num_processes < 2:
+    return
+  if not coordinator_address or not 0 <= process_id < num_processes:
+    raise ConfigError(f'a run of {num_processes} processes needs --coordinator_address=host:port '
+                      f'and a --process_id in 0..{num_processes - 1} (got {process_id})')
+  # XLA's CPU client needs a collectives implementation to reduce across processes.
+  jax.config.update('jax_cpu_collectives_implementation', 'gloo')
+  jax.distributed.initialize(coordinator_address, num_processes, process_id)
+
+
 def make_mesh() -> Mesh:
   return jax.make_mesh((jax.device_count(),), (DATA_AXIS,))
 

@@ -19,6 +19,7 @@ from hwr_jax.data.vocabulary import VOCABULARY_FILE, Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.io_utils import read_json, write_json
 from hwr_jax.tasks.base import DataInfo
+from hwr_jax.training import parallel
 
 CONFIG_FILE = 'config.json'
 DATA_INFO_FILE = 'data_info.json'
@@ -138,7 +139,10 @@ def move_aside(workdir: str) -> str:
 def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, info: DataInfo,
                     start_over: bool = False) -> WorkdirLock:
   """Checks an existing workdir belongs to this run (or moves it aside when starting over),
-  locks it and returns the held lock. Nothing is written yet: see record_run."""
+  locks it and returns the held lock. Nothing is written yet: see record_run. In a
+  multi-process run only process 0 does this; the others get a lock they do not hold."""
+  if not parallel.is_primary():
+    return WorkdirLock(workdir)
   config_dict = config_to_dict(config)
   config_path = os.path.join(workdir, CONFIG_FILE)
   info_path = os.path.join(workdir, DATA_INFO_FILE)
@@ -155,7 +159,10 @@ def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, info: DataI
 
 def record_run(workdir: str, config: ml_collections.ConfigDict, info: DataInfo) -> None:
   """Writes config.json, vocabulary.json and data_info.json: once the run's state is known to
-  fit the workdir, so a refused resume leaves the previous record untouched."""
+  fit the workdir, so a refused resume leaves the previous record untouched. Process 0 of a
+  multi-process run writes them."""
+  if not parallel.is_primary():
+    return
   write_json(os.path.join(workdir, CONFIG_FILE), config_to_dict(config))
   info.vocabulary.save(workdir)
   write_json(os.path.join(workdir, DATA_INFO_FILE), info.to_json())
