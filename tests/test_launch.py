@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hwr_jax.benchmarks import torch_eager
+
 TINY = 'configs/cnn_classifier.py:tiny'
 
 
@@ -174,10 +176,14 @@ def test_prepare_data_writes_synthetic_folders_and_npz(tmp_path, launcher):
   assert_user_error(again, 'already exists')
 
 
-def test_bench_prints_a_row_per_config_and_fails_loudly(launcher):
-  result = launcher('bench', f'--config={TINY}', '--steps=3', '--warmup=1')
-  row = [line for line in result.stdout.splitlines() if line.startswith(TINY)]
-  assert len(row) == 1 and float(row[0].split()[3]) > 0
+def test_bench_prints_a_row_per_config_and_steps_per_call_and_fails_loudly(launcher):
+  result = launcher('bench', f'--config={TINY}', '--steps=4', '--warmup=1',
+                    '--steps_per_call=1,2')
+  rows = [line.split() for line in result.stdout.splitlines() if line.startswith(TINY)]
+  assert [row[4] for row in rows] == ['1', '2']  # the K column
+  assert all(float(row[5]) > 0 for row in rows)  # images/s
+  if not torch_eager.available():
+    assert 'pip install -r requirements-torch.txt' in result.stdout
   broken = launcher('bench', '--config=configs/no_such_config.py', '--steps=1', check=False)
   assert_user_error(broken, 'no_such_config.py')
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
-import scipy.linalg
 from PIL import Image, ImageDraw, ImageFont
 
 from hwr_jax.data.vocabulary import Vocabulary
@@ -20,17 +19,25 @@ def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   return features.mean(axis=0), np.atleast_2d(np.cov(features, rowvar=False))
 
 
+def psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+  """The symmetric square root of a positive semi-definite matrix (rounding negatives to 0)."""
+  values, vectors = np.linalg.eigh(matrix)
+  return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
   """The Fréchet distance between Gaussians fitted to two feature sets:
-  |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))."""
+  |mu_a - mu_b|^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^(1/2)).
+
+  The last trace is the sum of the square roots of the eigenvalues of the symmetric
+  S_a^(1/2) S_b S_a^(1/2), which has the eigenvalues of S_a S_b: symmetric eigensolvers stay
+  exact for the singular covariances of collapsed generators, where a general matrix square
+  root does not."""
   mu_a, cov_a = gaussian_statistics(features_a)
   mu_b, cov_b = gaussian_statistics(features_b)
-  root = scipy.linalg.sqrtm(cov_a @ cov_b)
-  if not np.all(np.isfinite(root)):
-    # Singular products (fewer samples than dimensions) need a nudge off zero to have a root.
-    offset = np.eye(len(mu_a)) * 1e-6
-    root = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
-  distance = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * np.real(root))
+  root_a = psd_sqrt(cov_a)
+  cross = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)))
+  distance = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * cross
   return float(max(distance, 0.0))
 
 

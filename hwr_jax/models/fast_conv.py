@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -40,15 +41,22 @@ from jax import lax
 Padding = str | Sequence[tuple[int, int]]
 DIMENSIONS = ('NHWC', 'HWIO', 'NHWC')
 
-# Above this many bytes the per-tap product of the transposed convolution stops fitting in cache
-# and the phase convolution, whose output is (kernel/stride)**2 times smaller, is faster; below
-# it the product wins, as it does not compute the phase convolution's border (up to 1.6x more
-# arithmetic on a 4x4 input).
+# The transposed product is computed as one matrix product to every kernel tap followed by an
+# overlap-add, unless all three of these hold, when one convolution to the stride**2 output phases
+# is faster: the per-tap product exceeds this many bytes (it stops fitting in cache; the phase
+# convolution's output is (kernel/stride)**2 times smaller: 1.4-1.6x faster at 51-67 MB) ...
 _TAP_PRODUCT_BYTES = 16 << 20
-# With fewer output channels than this the phase convolution is slow whatever its size (8x at 4).
+# ... the phase convolution has at least this many output channels (with 4 it was 5x slower) ...
 _MIN_PHASE_CHANNELS = 32
-# Batch chunks of about this many bytes of input and output keep the kernel gradient's
-# convolution in cache (2-3x faster at B=256 than one convolution, 1.1-1.5x at B=64).
+# ... and its arithmetic, which includes a border of the low-resolution map and the zero taps
+# that round the kernel up to a multiple of the stride, is at most this multiple of the product's
+# (a 4x4 input, 1.56x, was 1.3x slower by phase convolution at 67 MB).
+_MAX_PHASE_WORK = 1.5
+# Kernel gradients of convolutions with at most this many input values per output pixel (a
+# 4x4 kernel on a 1-channel image) are faster as a product with the gathered taps (1.5-2.5x).
+_MAX_TAP_GATHER_WIDTH = 32
+# Otherwise batch chunks of about this many bytes of input and output keep the kernel
+# gradient's convolution in cache (2-3x faster at B=256 than one convolution, 1.1-1.5x at B=64).
 _KERNEL_GRADIENT_CHUNK_BYTES = 4 << 20
 
 
@@ -75,12 +83,51 @@ def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
   return lax.conv_general_dilated(x, w, geo.strides, geo.padding, dimension_numbers=DIMENSIONS)
 
 
+def _shifts(geo: _Geometry) -> tuple[int, int]:
+  """Kernel taps k = stride * a + r split into shifts a and phases r: the shifts per axis."""
+  return tuple(-(-k // s) for k, s in zip(geo.kernel, geo.strides))
+
+
+def _phases_to_high(z: jax.Array, geo: _Geometry) -> jax.Array:
+  """z (B, J0, J1, s0, s1, C), phase r of low position j, -> the high-resolution map:
+  z[j, r] lands on high[stride * j + r - before] (negative padding crops)."""
+  b, j0, j1, s0, s1, c = z.shape
+  full = z.transpose(0, 1, 3, 2, 4, 5).reshape(b, j0 * s0, j1 * s1, c)
+  return lax.pad(full, jnp.zeros((), full.dtype),
+                 [(0, 0, 0)] + [(-b, h + b - f, 0) for b, h, f in
+                                zip(geo.before, geo.high, full.shape[1:3])] + [(0, 0, 0)])
+
+
+def _overlap_add(taps: jax.Array, geo: _Geometry) -> jax.Array:
+  """taps (B, n0, n1, K0, K1, C) -> the high-resolution map, high[stride * i + k - before] +=
+  taps[i, k]: per shift one padded copy, summed, instead of a scatter."""
+  (a0, a1), (s0, s1) = _shifts(geo), geo.strides
+  b, n0, n1, k0, k1, c = taps.shape
+  taps = jnp.pad(taps, [(0, 0)] * 3 + [(0, a0 * s0 - k0), (0, a1 * s1 - k1), (0, 0)])
+  taps = taps.reshape(b, n0, n1, a0, s0, a1, s1, c)
+  z = sum(jnp.pad(taps[:, :, :, i, :, j],
+                  [(0, 0), (i, a0 - 1 - i), (j, a1 - 1 - j), (0, 0), (0, 0), (0, 0)])
+          for i in range(a0) for j in range(a1))
+  return _phases_to_high(z, geo)
+
+
+def _gathered_taps(x: jax.Array, geo: _Geometry) -> jax.Array:
+  """taps[i, k] = x[stride * i + k - before], (B, n0, n1, K0, K1, C): the adjoint of
+  `_overlap_add`, as XLA writes it from that."""
+  taps = jax.ShapeDtypeStruct((x.shape[0], *geo.low, *geo.kernel, x.shape[3]), x.dtype)
+  return jax.linear_transpose(lambda t: _overlap_add(t, geo), taps)(x)[0]
+
+
 def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax.Array:
   """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g.
 
   XLA:CPU computes it as one convolution whose window is the whole map, and that slows down
   more than linearly once x and g leave the cache (B=256 took 14x as long as B=64 on 32x32
-  maps), so it is summed over batch chunks of about `_KERNEL_GRADIENT_CHUNK_BYTES`."""
+  maps), so it is summed over batch chunks; narrow inputs go through their taps instead."""
+  k0, k1, c_high, c_low = w_shape
+  if k0 * k1 * c_high <= _MAX_TAP_GATHER_WIDTH:
+    taps = _gathered_taps(x, geo).reshape(-1, k0 * k1 * c_high)
+    return (taps.T @ g.reshape(-1, c_low)).reshape(w_shape)
   w = jax.ShapeDtypeStruct(w_shape, g.dtype)
   example_bytes = (x[0].size + g[0].size) * x.dtype.itemsize
   chunk = max(1, _KERNEL_GRADIENT_CHUNK_BYTES // example_bytes)
@@ -88,45 +135,25 @@ def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax
       g[i:i + chunk])[0] for i in range(0, x.shape[0], chunk))
 
 
-def _crop_to_high(full: jax.Array, geo: _Geometry) -> jax.Array:
-  """full[stride * j + r] holds high[stride * j + r - before]; negative padding crops."""
-  return lax.pad(full, jnp.zeros((), full.dtype),
-                 [(0, 0, 0)] + [(-b, h + b - f, 0) for b, h, f in
-                                zip(geo.before, geo.high, full.shape[1:3])] + [(0, 0, 0)])
-
-
-def _phases_to_high(z: jax.Array, geo: _Geometry) -> jax.Array:
-  """z (B, J0, J1, s0, s1, C), phase r of low position j, -> the high-resolution map."""
-  b, j0, j1, s0, s1, c = z.shape
-  full = z.transpose(0, 1, 3, 2, 4, 5).reshape(b, j0 * s0, j1 * s1, c)
-  return _crop_to_high(full, geo)
-
-
-def _tap_groups(w: jax.Array, strides) -> tuple[jax.Array, tuple[int, int]]:
-  """Zero taps pad the kernel to a multiple of the stride, so that tap k = stride * a + r
-  splits into a shift a and a phase r; returns the padded kernel and the shifts per axis."""
-  shifts = tuple(-(-k // s) for k, s in zip(w.shape[:2], strides))
-  w = jnp.pad(w, [(0, a * s - k) for a, s, k in zip(shifts, strides, w.shape[:2])] + [(0, 0)] * 2)
-  return w, shifts
+def _downsample_by_tap_product(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  k0, k1, c_high, c_low = w.shape
+  taps = _gathered_taps(x, geo).reshape(-1, k0 * k1 * c_high)
+  return (taps @ w.reshape(-1, c_low)).reshape(x.shape[0], *geo.low, c_low)
 
 
 def _upsample_by_tap_product(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  w, (a0, a1) = _tap_groups(w, geo.strides)
-  (s0, s1), c_high = geo.strides, w.shape[2]
   b, n0, n1, c_low = y.shape
-  taps = (y.reshape(-1, c_low) @ w.transpose(3, 0, 1, 2).reshape(c_low, -1))
-  taps = taps.reshape(b, n0, n1, a0, s0, a1, s1, c_high)
-  z = sum(jnp.pad(taps[:, :, :, i, :, j],
-                  [(0, 0), (i, a0 - 1 - i), (j, a1 - 1 - j), (0, 0), (0, 0), (0, 0)])
-          for i in range(a0) for j in range(a1))
-  return _phases_to_high(z, geo)
+  k0, k1, c_high, _ = w.shape
+  taps = y.reshape(-1, c_low) @ w.transpose(3, 0, 1, 2).reshape(c_low, -1)
+  return _overlap_add(taps.reshape(b, n0, n1, k0, k1, c_high), geo)
 
 
 def _upsample_by_phase_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  w, (a0, a1) = _tap_groups(w, geo.strides)
-  (s0, s1), c_high, c_low = geo.strides, w.shape[2], w.shape[3]
+  (a0, a1), (s0, s1) = _shifts(geo), geo.strides
+  k0, k1, c_high, c_low = w.shape
   # Phase r of low position j sums y[j - a] @ w[stride * a + r]^T: a correlation with the
-  # shift axis reversed, whose output channels are the phases.
+  # shift axis reversed, whose output channels are the phases (zero taps fill the last shift).
+  w = jnp.pad(w, [(0, a0 * s0 - k0), (0, a1 * s1 - k1), (0, 0), (0, 0)])
   w = w.reshape(a0, s0, a1, s1, c_high, c_low)[::-1, :, ::-1]
   w = w.transpose(0, 2, 5, 1, 3, 4).reshape(a0, a1, c_low, s0 * s1 * c_high)
   z = lax.conv_general_dilated(y, w, (1, 1), [(a0 - 1, a0 - 1), (a1 - 1, a1 - 1)],
@@ -136,12 +163,14 @@ def _upsample_by_phase_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.A
 
 def _upsample(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
   """The adjoint of `_downsample(., w, geo)`: high[stride * i + k - before] += y[i] @ w[k]^T."""
-  padded = [-(-k // s) * s for k, s in zip(geo.kernel, geo.strides)]
-  tap_bytes = y.size // y.shape[-1] * padded[0] * padded[1] * w.shape[2] * y.dtype.itemsize
-  if tap_bytes <= _TAP_PRODUCT_BYTES or w.shape[2] * geo.strides[0] * geo.strides[1] < \
-      _MIN_PHASE_CHANNELS:
-    return _upsample_by_tap_product(y, w, geo)
-  return _upsample_by_phase_conv(y, w, geo)
+  (k0, k1), (s0, s1), c_high = geo.kernel, geo.strides, w.shape[2]
+  tap_bytes = y.size // y.shape[-1] * k0 * k1 * c_high * y.dtype.itemsize
+  phase_work = math.prod((n + a - 1) * a * s / (n * k) for n, a, s, k in
+                         zip(geo.low, _shifts(geo), geo.strides, geo.kernel))
+  if (tap_bytes > _TAP_PRODUCT_BYTES and c_high * s0 * s1 >= _MIN_PHASE_CHANNELS
+      and phase_work <= _MAX_PHASE_WORK):
+    return _upsample_by_phase_conv(y, w, geo)
+  return _upsample_by_tap_product(y, w, geo)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
@@ -178,20 +207,6 @@ def _transposed_conv_bwd(geo, residuals, g):
 _transposed_conv.defvjp(_transposed_conv_fwd, _transposed_conv_bwd)
 
 
-def _dense_downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  """`_downsample` to a 1x1 map: the window covers the (padded) input, a matrix product."""
-  x = lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0), *((b, a, 0) for b, a in geo.padding),
-                                          (0, 0, 0)])
-  return (x.reshape(x.shape[0], -1) @ w.reshape(-1, w.shape[3]))[:, None, None, :]
-
-
-def _dense_upsample(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  """`_upsample` from a 1x1 map: one matrix product to every tap."""
-  k0, k1, c_high, c_low = w.shape
-  taps = y.reshape(-1, c_low) @ w.transpose(3, 0, 1, 2).reshape(c_low, -1)
-  return _crop_to_high(taps.reshape(-1, k0, k1, c_high), geo)
-
-
 def _pairs(value: int | Sequence[int]) -> tuple[int, int]:
   return (value, value) if isinstance(value, int) else tuple(value)
 
@@ -226,7 +241,8 @@ def conv(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int] = 1,
   low = tuple((h + b + a - kk) // s + 1 for h, (b, a), kk, s in zip(high, pads, k, strides))
   geo = _Geometry(strides, k, tuple(b for b, _ in pads), high, low)
   if low == (1, 1):
-    fast = functools.partial(_dense_downsample, geo=geo)
+    # The window covers the whole (padded) input: one matrix product.
+    fast = functools.partial(_downsample_by_tap_product, geo=geo)
   elif strides != (1, 1):
     fast = functools.partial(_strided_conv, geo=geo)
   else:
@@ -250,7 +266,8 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int]
   high = tuple(s * (n - 1) + b + a - kk + 2 for s, n, (b, a), kk in zip(strides, low, pads, k))
   geo = _Geometry(strides, k, tuple(kk - 1 - b for kk, (b, _) in zip(k, pads)), high, low)
   if low == (1, 1):
-    upsample = functools.partial(_dense_upsample, geo=geo)
+    # From one pixel nothing overlaps: one matrix product.
+    upsample = functools.partial(_upsample_by_tap_product, geo=geo)
   elif strides != (1, 1):
     upsample = functools.partial(_transposed_conv, geo=geo)
   else:

@@ -47,53 +47,74 @@ def reference_conv(x, kernel, strides, padding):
                                   dimension_numbers=fast_conv.DIMENSIONS)
 
 
+def random(shape, seed):
+  # numpy rather than jax.random: every new shape would compile a random-number kernel.
+  return jnp.asarray(np.random.default_rng(seed).normal(size=shape), jnp.float32)
+
+
 def output_and_gradients(op, x, kernel, strides, padding):
   """op's output and the gradients of a random linear functional of it, jitted as in training."""
+  weights = random(jax.eval_shape(lambda x, k: op(x, k, strides, padding), x, kernel).shape, 7)
+
   def functional(x, kernel):
     y = op(x, kernel, strides, padding)
-    weights = jax.random.normal(jax.random.key(7), y.shape)
     return jnp.sum(weights * y), y
 
   (_, y), grads = jax.jit(jax.value_and_grad(functional, (0, 1), has_aux=True))(x, kernel)
   return (y, *grads)
 
 
+def assert_close(got, want, name):
+  assert got.shape == want.shape, name
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.max(jnp.abs(want))),
+                             err_msg=name)
+
+
 def assert_same(op, reference, case):
   batch, side, c_in, c_out, kernel_side, strides, padding = case
-  kx, kk = jax.random.split(jax.random.key(side * 100 + c_in))
-  x = jax.random.normal(kx, (batch, side, side, c_in))
-  kernel = jax.random.normal(kk, (kernel_side, kernel_side, c_in, c_out))
+  x = random((batch, side, side, c_in), 1)
+  kernel = random((kernel_side, kernel_side, c_in, c_out), 2)
   got = output_and_gradients(op, x, kernel, strides, padding)
   want = output_and_gradients(reference, x, kernel, strides, padding)
   for name, g, w in zip(('output', 'input gradient', 'kernel gradient'), got, want):
-    assert g.shape == w.shape, name
-    np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * float(jnp.max(jnp.abs(w))),
-                               err_msg=name)
-
-
-@pytest.fixture(params=['tap product', 'phase conv'])
-def upsampling(request, monkeypatch):
-  """Runs a test with each formulation of the transposed product (the size rule picks one)."""
-  if request.param == 'phase conv':
-    monkeypatch.setattr(fast_conv, '_upsample', fast_conv._upsample_by_phase_conv)
-  else:
-    monkeypatch.setattr(fast_conv, '_upsample', fast_conv._upsample_by_tap_product)
-  return request.param
+    assert_close(g, w, name)
 
 
 @pytest.mark.parametrize('case', TRANSPOSED, ids=str)
-def test_conv_transpose_matches_lax(case, upsampling):
+def test_conv_transpose_matches_lax(case):
   assert_same(fast_conv.conv_transpose, reference_transpose, case)
 
 
 @pytest.mark.parametrize('case', CONVS, ids=str)
-def test_conv_matches_lax(case, upsampling):
+def test_conv_matches_lax(case):
   assert_same(fast_conv.conv, reference_conv, case)
 
 
-def test_the_size_rule_matches_lax():
-  assert_same(fast_conv.conv_transpose, reference_transpose, TRANSPOSED[0])
-  assert_same(fast_conv.conv, reference_conv, CONVS[0])
+def test_kernel_gradient_in_batch_chunks_matches_lax(monkeypatch):
+  # Chunks of 2 examples over a batch of 5: two full chunks and a short one.
+  case = (5, 7, 3, 4, 4, 2, TORCH_P1_TRANSPOSED)
+  example_bytes = 4 * (7 * 7 * 3 + 14 * 14 * 4)
+  monkeypatch.setattr(fast_conv, '_KERNEL_GRADIENT_CHUNK_BYTES', 2 * example_bytes)
+  assert_same(fast_conv.conv_transpose, reference_transpose, case)
+
+
+@pytest.mark.parametrize('case', [c for c in TRANSPOSED if c[1] > 1 and c[5] > 1], ids=str)
+def test_both_upsamplings_match_lax(case):
+  """The size rule picks the tap product on test-sized inputs; the phase convolution is only
+  picked at training sizes, so both are checked here on the transposed layers' geometry."""
+  batch, side, c_in, c_out, kernel_side, strides, padding = case
+  y = random((batch, side, side, c_in), 1)
+  kernel = random((kernel_side, kernel_side, c_in, c_out), 2)
+  want = reference_transpose(y, kernel, strides, padding)
+  # What conv_transpose hands to _upsample: its geometry and the kernel as a strided conv's.
+  pads = [fast_conv._transpose_padding(kernel_side, strides, p)
+          for p in ([padding] * 2 if isinstance(padding, str) else padding)]
+  geo = fast_conv._Geometry((strides,) * 2, (kernel_side,) * 2,
+                            tuple(kernel_side - 1 - b for b, _ in pads), want.shape[1:3],
+                            (side, side))
+  w = kernel[::-1, ::-1].transpose(0, 1, 3, 2)
+  for upsample in (fast_conv._upsample_by_tap_product, fast_conv._upsample_by_phase_conv):
+    assert_close(jax.jit(upsample, static_argnums=2)(y, w, geo), want, upsample.__name__)
 
 
 def test_cpu_gradients_avoid_the_slow_convolutions():
@@ -129,7 +150,7 @@ LAYERS = [
 @pytest.mark.parametrize('flax_layer,layer,attributes,input_shape', LAYERS,
                          ids=lambda v: v.__name__ if isinstance(v, type) else None)
 def test_layers_are_drop_in_for_flax(flax_layer, layer, attributes, input_shape):
-  x = jax.random.normal(jax.random.key(1), input_shape)
+  x = random(input_shape, 1)
   want = flax_layer(**attributes).init(jax.random.key(0), x)
   got = layer(**attributes).init(jax.random.key(0), x)
   assert jax.tree.structure(got) == jax.tree.structure(want)
