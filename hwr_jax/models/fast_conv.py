@@ -3,19 +3,19 @@
 On XLA:CPU a convolution with input dilation (`lax.conv_transpose`, and the input gradient of
 every strided convolution) and one with a reversed window (the kernel gradient of
 `lax.conv_transpose`, jax-ml/jax#23783) miss the fast convolution path, which on this machine
-made `nn.ConvTranspose` 10-20x slower than the same arithmetic done as a matrix product. Here
-every such case is rewritten as plain strided convolutions, matrix products and re-indexing:
+made `nn.ConvTranspose` 10-20x slower than the same arithmetic done as a matrix product; and the
+kernel gradient of a strided convolution slows down more than linearly with the batch. Here:
 
-* a strided convolution keeps `lax.conv_general_dilated` forward; its input gradient is the
-  transposed product below and its kernel gradient the transpose of the convolution in the
-  kernel, which XLA:CPU already does fast;
-* a transposed convolution is the adjoint of a strided convolution: its output is computed
-  either as one matrix product to every kernel tap followed by an overlap-add, or as one
-  stride-1 convolution to the stride**2 output phases followed by a depth-to-space (which is
-  faster depends on the size of the per-tap product, see `_upsample`); its input gradient is
-  the strided convolution and its kernel gradient the same as above;
+* a strided convolution is `lax.conv_general_dilated` over batch chunks (which keep its
+  operands in cache); its input gradient is the transposed product below, and its kernel
+  gradient XLA's own chunk by chunk, or for 1-channel inputs a product with the gathered taps;
+* a transposed convolution is the adjoint of a strided convolution: its output is one matrix
+  product to every kernel tap followed by an overlap-add, or one stride-1 convolution to the
+  stride**2 output phases followed by a depth-to-space, whichever is faster for its sizes (see
+  `_upsample`; kernels that are not a multiple of the stride keep lax's dilated convolution);
+  its input gradient is the strided convolution and its kernel gradient as above;
 * when the low-resolution side is a single pixel (the generator's first layer, the
-  discriminator's last) both are one matrix product.
+  discriminator's last) either is one matrix product.
 
 `conv` and `conv_transpose` compute exactly what `flax.linen.Conv` and `flax.linen.ConvTranspose`
 (with `transpose_kernel=False`) compute, to float rounding, for NHWC inputs and HWIO kernels;
@@ -48,16 +48,20 @@ DIMENSIONS = ('NHWC', 'HWIO', 'NHWC')
 _TAP_PRODUCT_BYTES = 16 << 20
 # ... the phase convolution has at least this many output channels (with 4 it was 5x slower) ...
 _MIN_PHASE_CHANNELS = 32
-# ... and its arithmetic, which includes a border of the low-resolution map and the zero taps
-# that round the kernel up to a multiple of the stride, is at most this multiple of the product's
-# (a 4x4 input, 1.56x, was 1.3x slower by phase convolution at 67 MB).
+# ... and its arithmetic, which includes a border of the low-resolution map, is at most this
+# multiple of the product's (a 4x4 input, 1.56x, was 1.3x slower by phase convolution at 67 MB).
 _MAX_PHASE_WORK = 1.5
-# Kernel gradients of convolutions with at most this many input values per output pixel (a
-# 4x4 kernel on a 1-channel image) are faster as a product with the gathered taps (1.5-2.5x).
-_MAX_TAP_GATHER_WIDTH = 32
-# Otherwise batch chunks of about this many bytes of input and output keep the kernel
-# gradient's convolution in cache (2-3x faster at B=256 than one convolution, 1.1-1.5x at B=64).
-_KERNEL_GRADIENT_CHUNK_BYTES = 4 << 20
+# XLA:CPU's strided convolutions, and even more their kernel gradients (one convolution whose
+# window is the whole map), slow down more than linearly with the batch once their operands
+# leave the cache: the kernel gradient took 14x as long at B=256 as at B=64 on 32x32 maps. Batch
+# chunks of about this many bytes of input and output, concatenated (and their kernel gradients
+# summed), were 1.3-2x faster at B=256 and up to 1.5x at B=64 ...
+_CONV_CHUNK_BYTES = 2 << 20
+# ... except on narrow inputs, with at most this many input values per output pixel (a 4x4
+# kernel on a 1-channel image): there the convolution is bound by writing its output and chunks
+# add a copy (1.6x slower), and the kernel gradient is faster as a product with the gathered
+# taps (1.5-2.5x).
+_MAX_NARROW_WIDTH = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +83,22 @@ class _Geometry:
                                           self.low))
 
 
+def _is_narrow(w_shape) -> bool:
+  k0, k1, c_high, _ = w_shape
+  return k0 * k1 * c_high <= _MAX_NARROW_WIDTH
+
+
 def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  return lax.conv_general_dilated(x, w, geo.strides, geo.padding, dimension_numbers=DIMENSIONS)
+  """lax's strided convolution, over batch chunks of about `_CONV_CHUNK_BYTES`."""
+  def convolve(x):
+    return lax.conv_general_dilated(x, w, geo.strides, geo.padding,
+                                    dimension_numbers=DIMENSIONS)
+
+  if _is_narrow(w.shape):
+    return convolve(x)
+  example_bytes = (x[0].size + math.prod(geo.low) * w.shape[3]) * x.dtype.itemsize
+  chunk = max(1, _CONV_CHUNK_BYTES // example_bytes)
+  return jnp.concatenate([convolve(x[i:i + chunk]) for i in range(0, x.shape[0], chunk)])
 
 
 def _shifts(geo: _Geometry) -> tuple[int, int]:
@@ -100,7 +118,8 @@ def _phases_to_high(z: jax.Array, geo: _Geometry) -> jax.Array:
 
 def _overlap_add(taps: jax.Array, geo: _Geometry) -> jax.Array:
   """taps (B, n0, n1, K0, K1, C) -> the high-resolution map, high[stride * i + k - before] +=
-  taps[i, k]: per shift one padded copy, summed, instead of a scatter."""
+  taps[i, k]. Taps k = stride * a + r grouped by shift a (zero taps complete the last group)
+  turn the scatter into one padded copy per shift, summed, which XLA fuses into one loop."""
   (a0, a1), (s0, s1) = _shifts(geo), geo.strides
   b, n0, n1, k0, k1, c = taps.shape
   taps = jnp.pad(taps, [(0, 0)] * 3 + [(0, a0 * s0 - k0), (0, a1 * s1 - k1), (0, 0)])
@@ -119,26 +138,13 @@ def _gathered_taps(x: jax.Array, geo: _Geometry) -> jax.Array:
 
 
 def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax.Array:
-  """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g.
-
-  XLA:CPU computes it as one convolution whose window is the whole map, and that slows down
-  more than linearly once x and g leave the cache (B=256 took 14x as long as B=64 on 32x32
-  maps), so it is summed over batch chunks; narrow inputs go through their taps instead."""
-  k0, k1, c_high, c_low = w_shape
-  if k0 * k1 * c_high <= _MAX_TAP_GATHER_WIDTH:
+  """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g."""
+  if _is_narrow(w_shape):
+    k0, k1, c_high, c_low = w_shape
     taps = _gathered_taps(x, geo).reshape(-1, k0 * k1 * c_high)
     return (taps.T @ g.reshape(-1, c_low)).reshape(w_shape)
   w = jax.ShapeDtypeStruct(w_shape, g.dtype)
-  example_bytes = (x[0].size + g[0].size) * x.dtype.itemsize
-  chunk = max(1, _KERNEL_GRADIENT_CHUNK_BYTES // example_bytes)
-  return sum(jax.linear_transpose(lambda w: _downsample(x[i:i + chunk], w, geo), w)(
-      g[i:i + chunk])[0] for i in range(0, x.shape[0], chunk))
-
-
-def _downsample_by_tap_product(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  k0, k1, c_high, c_low = w.shape
-  taps = _gathered_taps(x, geo).reshape(-1, k0 * k1 * c_high)
-  return (taps @ w.reshape(-1, c_low)).reshape(x.shape[0], *geo.low, c_low)
+  return jax.linear_transpose(lambda w: _downsample(x, w, geo), w)(g)[0]
 
 
 def _upsample_by_tap_product(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
@@ -149,11 +155,11 @@ def _upsample_by_tap_product(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.
 
 
 def _upsample_by_phase_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """For kernels that are multiples of the stride."""
   (a0, a1), (s0, s1) = _shifts(geo), geo.strides
-  k0, k1, c_high, c_low = w.shape
+  c_high, c_low = w.shape[2:]
   # Phase r of low position j sums y[j - a] @ w[stride * a + r]^T: a correlation with the
-  # shift axis reversed, whose output channels are the phases (zero taps fill the last shift).
-  w = jnp.pad(w, [(0, a0 * s0 - k0), (0, a1 * s1 - k1), (0, 0), (0, 0)])
+  # shift axis reversed, whose output channels are the phases.
   w = w.reshape(a0, s0, a1, s1, c_high, c_low)[::-1, :, ::-1]
   w = w.transpose(0, 2, 5, 1, 3, 4).reshape(a0, a1, c_low, s0 * s1 * c_high)
   z = lax.conv_general_dilated(y, w, (1, 1), [(a0 - 1, a0 - 1), (a1 - 1, a1 - 1)],
@@ -161,12 +167,20 @@ def _upsample_by_phase_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.A
   return _phases_to_high(z.reshape(*z.shape[:3], s0, s1, c_high), geo)
 
 
+def _upsample_by_dilated_conv(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """What lax does: a convolution over y dilated by the stride."""
+  high = jax.ShapeDtypeStruct((y.shape[0], *geo.high, w.shape[2]), y.dtype)
+  return jax.linear_transpose(lambda x: _downsample(x, w, geo), high)(y)[0]
+
+
 def _upsample(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
   """The adjoint of `_downsample(., w, geo)`: high[stride * i + k - before] += y[i] @ w[k]^T."""
+  if any(k % s for k, s in zip(geo.kernel, geo.strides)):
+    # Both other ways would need zero taps, which made a 5x5 stride-2 kernel 1.3-2x slower.
+    return _upsample_by_dilated_conv(y, w, geo)
   (k0, k1), (s0, s1), c_high = geo.kernel, geo.strides, w.shape[2]
   tap_bytes = y.size // y.shape[-1] * k0 * k1 * c_high * y.dtype.itemsize
-  phase_work = math.prod((n + a - 1) * a * s / (n * k) for n, a, s, k in
-                         zip(geo.low, _shifts(geo), geo.strides, geo.kernel))
+  phase_work = math.prod((n + a - 1) / n for n, a in zip(geo.low, _shifts(geo)))
   if (tap_bytes > _TAP_PRODUCT_BYTES and c_high * s0 * s1 >= _MIN_PHASE_CHANNELS
       and phase_work <= _MAX_PHASE_WORK):
     return _upsample_by_phase_conv(y, w, geo)
@@ -207,6 +221,20 @@ def _transposed_conv_bwd(geo, residuals, g):
 _transposed_conv.defvjp(_transposed_conv_fwd, _transposed_conv_bwd)
 
 
+def _dense_downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """`_downsample` to a 1x1 map: the window covers the padded input, one matrix product."""
+  x = lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0), *((b, a, 0) for b, a in geo.padding),
+                                          (0, 0, 0)])
+  return (x.reshape(x.shape[0], -1) @ w.reshape(-1, w.shape[3]))[:, None, None, :]
+
+
+def _dense_upsample(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """`_upsample` from a 1x1 map: one matrix product to every tap, which nothing overlaps."""
+  k0, k1, c_high, c_low = w.shape
+  taps = y.reshape(-1, c_low) @ w.transpose(3, 0, 1, 2).reshape(c_low, -1)
+  return _phases_to_high(taps.reshape(-1, 1, 1, k0, k1, c_high), geo)
+
+
 def _pairs(value: int | Sequence[int]) -> tuple[int, int]:
   return (value, value) if isinstance(value, int) else tuple(value)
 
@@ -241,8 +269,7 @@ def conv(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int] = 1,
   low = tuple((h + b + a - kk) // s + 1 for h, (b, a), kk, s in zip(high, pads, k, strides))
   geo = _Geometry(strides, k, tuple(b for b, _ in pads), high, low)
   if low == (1, 1):
-    # The window covers the whole (padded) input: one matrix product.
-    fast = functools.partial(_downsample_by_tap_product, geo=geo)
+    fast = functools.partial(_dense_downsample, geo=geo)
   elif strides != (1, 1):
     fast = functools.partial(_strided_conv, geo=geo)
   else:
@@ -266,8 +293,7 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int]
   high = tuple(s * (n - 1) + b + a - kk + 2 for s, n, (b, a), kk in zip(strides, low, pads, k))
   geo = _Geometry(strides, k, tuple(kk - 1 - b for kk, (b, _) in zip(k, pads)), high, low)
   if low == (1, 1):
-    # From one pixel nothing overlaps: one matrix product.
-    upsample = functools.partial(_upsample_by_tap_product, geo=geo)
+    upsample = functools.partial(_dense_upsample, geo=geo)
   elif strides != (1, 1):
     upsample = functools.partial(_transposed_conv, geo=geo)
   else:
@@ -281,8 +307,8 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int]
   return lax.platform_dependent(x, kernel, cpu=fast, default=reference)
 
 
-class Conv(nn.Module):
-  """`flax.linen.Conv` for NHWC inputs and 2-D kernels, computed by `conv`."""
+class _ConvLayer(nn.Module):
+  """flax's convolution layer attributes and parameters, for NHWC inputs and 2-D kernels."""
 
   features: int
   kernel_size: Sequence[int]
@@ -298,27 +324,18 @@ class Conv(nn.Module):
                         (*self.kernel_size, x.shape[-1], self.features))
     bias = self.param('bias', self.bias_init, (self.features,)) if self.use_bias else None
     x, kernel, bias = promote_dtype(x, kernel, bias)
-    y = conv(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
+    y = self.convolve(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
     return y + bias if self.use_bias else y
 
 
-class ConvTranspose(nn.Module):
-  """`flax.linen.ConvTranspose` (transpose_kernel=False) for NHWC inputs and 2-D kernels,
-  computed by `conv_transpose`."""
+class Conv(_ConvLayer):
+  """Drop-in for `flax.linen.Conv`, computed by `conv`."""
 
-  features: int
-  kernel_size: Sequence[int]
-  strides: int | Sequence[int] = 1
-  padding: str | int | Sequence[int | tuple[int, int]] = 'SAME'
-  use_bias: bool = True
-  kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
-  bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+  convolve = staticmethod(conv)
 
-  @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    kernel = self.param('kernel', self.kernel_init,
-                        (*self.kernel_size, x.shape[-1], self.features))
-    bias = self.param('bias', self.bias_init, (self.features,)) if self.use_bias else None
-    x, kernel, bias = promote_dtype(x, kernel, bias)
-    y = conv_transpose(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
-    return y + bias if self.use_bias else y
+
+class ConvTranspose(_ConvLayer):
+  """Drop-in for `flax.linen.ConvTranspose` (transpose_kernel=False), computed by
+  `conv_transpose`."""
+
+  convolve = staticmethod(conv_transpose)

@@ -110,14 +110,14 @@ def test_initialisation_is_the_dcgan_one():
 @pytest.mark.parametrize('upsampling', dcgan.UPSAMPLINGS)
 @pytest.mark.parametrize('downsampling', dcgan.DOWNSAMPLINGS)
 def test_every_resampling_gives_the_same_shapes(upsampling, downsampling):
-  model = dcgan.Model(num_classes=3, image_size=32, width=4, convs_per_block=2,
+  model = dcgan.Model(num_classes=3, image_size=16, width=4, convs_per_block=2,
                       upsampling=upsampling, downsampling=downsampling)
   variables = model.init(jax.random.key(0))
   y = model.encode_labels(jnp.array([0, 1]))
   images = model.generator.apply(
       {'params': variables['params']['generator'],
        'batch_stats': variables['batch_stats']['generator']}, jnp.ones((2, 100)), y)
-  assert images.shape == (2, 32, 32, 1)
+  assert images.shape == (2, 16, 16, 1)
   logits = model.discriminator.apply(
       {'params': variables['params']['discriminator'],
        'batch_stats': variables['batch_stats']['discriminator']}, images, y)

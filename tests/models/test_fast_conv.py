@@ -25,10 +25,11 @@ TRANSPOSED = [
     (2, 6, 3, 4, 4, 2, ((5, 0), (1, 4))),
 ]
 CONVS = [
-    (2, 12, 3, 5, 4, 2, TORCH_P1),  # the discriminator's down-blocks
+    (2, 12, 1, 5, 4, 2, TORCH_P1),  # the discriminator's first layer
+    (2, 12, 3, 5, 4, 2, TORCH_P1),  # its down-blocks
     (3, 8, 7, 2, 4, 2, TORCH_P1),
     (2, 12, 3, 5, 5, 2, ((2, 2), (2, 2))),
-    (2, 11, 4, 3, 5, 2, ((2, 2), (2, 2))),
+    (2, 11, 1, 3, 5, 2, ((2, 2), (2, 2))),
     (2, 9, 3, 5, 3, 1, 'SAME'),
     (2, 7, 6, 1, 7, 1, 'VALID'),  # the discriminator's last layer, 7x7 -> 1x1
     (2, 9, 3, 5, 3, 2, 'SAME'),
@@ -90,18 +91,22 @@ def test_conv_matches_lax(case):
   assert_same(fast_conv.conv, reference_conv, case)
 
 
-def test_kernel_gradient_in_batch_chunks_matches_lax(monkeypatch):
+@pytest.mark.parametrize('op,reference', [(fast_conv.conv, reference_conv),
+                                          (fast_conv.conv_transpose, reference_transpose)])
+def test_batch_chunks_match_lax(op, reference, monkeypatch):
   # Chunks of 2 examples over a batch of 5: two full chunks and a short one.
-  case = (5, 7, 3, 4, 4, 2, TORCH_P1_TRANSPOSED)
-  example_bytes = 4 * (7 * 7 * 3 + 14 * 14 * 4)
-  monkeypatch.setattr(fast_conv, '_KERNEL_GRADIENT_CHUNK_BYTES', 2 * example_bytes)
-  assert_same(fast_conv.conv_transpose, reference_transpose, case)
+  high, low = 4 * (14 * 14 * 4), 4 * (7 * 7 * 3)
+  monkeypatch.setattr(fast_conv, '_CONV_CHUNK_BYTES', 2 * (high + low))
+  if op is fast_conv.conv:
+    assert_same(op, reference, (5, 14, 4, 3, 4, 2, TORCH_P1))
+  else:
+    assert_same(op, reference, (5, 7, 3, 4, 4, 2, TORCH_P1_TRANSPOSED))
 
 
 @pytest.mark.parametrize('case', [c for c in TRANSPOSED if c[1] > 1 and c[5] > 1], ids=str)
-def test_both_upsamplings_match_lax(case):
-  """The size rule picks the tap product on test-sized inputs; the phase convolution is only
-  picked at training sizes, so both are checked here on the transposed layers' geometry."""
+def test_every_upsampling_matches_lax(case):
+  """The size rule picks the tap product on test-sized inputs and the phase convolution only at
+  training sizes, so each formulation is checked here on the transposed layers' geometry."""
   batch, side, c_in, c_out, kernel_side, strides, padding = case
   y = random((batch, side, side, c_in), 1)
   kernel = random((kernel_side, kernel_side, c_in, c_out), 2)
@@ -113,7 +118,10 @@ def test_both_upsamplings_match_lax(case):
                             tuple(kernel_side - 1 - b for b, _ in pads), want.shape[1:3],
                             (side, side))
   w = kernel[::-1, ::-1].transpose(0, 1, 3, 2)
-  for upsample in (fast_conv._upsample_by_tap_product, fast_conv._upsample_by_phase_conv):
+  upsamplings = [fast_conv._upsample_by_tap_product, fast_conv._upsample_by_dilated_conv]
+  if kernel_side % strides == 0:
+    upsamplings.append(fast_conv._upsample_by_phase_conv)
+  for upsample in upsamplings:
     assert_close(jax.jit(upsample, static_argnums=2)(y, w, geo), want, upsample.__name__)
 
 
@@ -155,5 +163,5 @@ def test_layers_are_drop_in_for_flax(flax_layer, layer, attributes, input_shape)
   got = layer(**attributes).init(jax.random.key(0), x)
   assert jax.tree.structure(got) == jax.tree.structure(want)
   jax.tree.map(np.testing.assert_array_equal, got, want)
-  np.testing.assert_allclose(layer(**attributes).apply(want, x),
+  np.testing.assert_allclose(jax.jit(layer(**attributes).apply)(want, x),
                              flax_layer(**attributes).apply(want, x), rtol=1e-5, atol=1e-6)

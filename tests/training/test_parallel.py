@@ -40,15 +40,19 @@ def test_cadences_must_be_multiples_of_the_steps_per_call():
     loop.check_config(config)
 
 
-# GAN training is chaotic: the rounding differences of another summation order grow step by
-# step (Adam scales the updates of near-zero gradients up to the full learning rate, 2e-4), so
-# the GAN is compared after two steps, within a quarter of one learning-rate step, and the
-# classifier after its whole tiny run.
-@pytest.mark.parametrize('spec,steps,tolerance', [(CONFIGS[0], 20, 2e-4), (CONFIGS[1], 2, 5e-5)])
-def test_eight_devices_train_as_one(spec, steps, tolerance, tmp_path, launcher):
+# Adam scales the update of a near-zero gradient up to a full learning-rate step, so in GAN
+# training (where such gradients abound) the rounding differences of another summation order
+# become differences of 2e-4 per step. The GAN is therefore compared under plain SGD, whose
+# updates carry the gradients' own (float-level) differences: that tests the same sharded
+# losses, batch statistics and gradients.
+@pytest.mark.parametrize('spec,extra,tolerance', [
+    (CONFIGS[0], [], 2e-4),
+    (CONFIGS[1], ['--config.optimizer.name=sgd', '--config.optimizer.learning_rate=0.01'],
+     1e-5)])
+def test_eight_devices_train_as_one(spec, extra, tolerance, tmp_path, launcher):
   """The same run on 8 host-platform devices (batch split 8 ways, one process) and on one."""
   one, eight = tmp_path / 'one', tmp_path / 'eight'
-  args = [f'--config={spec}', f'--config.train.steps={steps}']
+  args = [f'--config={spec}', *extra]
   launcher('train', *args, f'--workdir={one}')
   flags = os.environ.get('XLA_FLAGS', '')
   os.environ['XLA_FLAGS'] = f'{flags} --xla_force_host_platform_device_count=8'
