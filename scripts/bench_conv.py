@@ -10,6 +10,9 @@ lax and with fast_conv, and lax / fast. Calls alternate between the two and the 
 kept, so that other load on the machine disturbs the ratio as little as possible.
 --upsampling also times, for every strided transposed layer, the two ways fast_conv can compute
 a transposed product (forward only), which is what its size threshold chooses between.
+
+Everything takes about 5 minutes on 2 cores, most of it lax's transposed convolutions of the
+64x64 model at B=256 (about 10 s a call); --models=icgan28 takes under a minute.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 from jax import lax  # noqa: E402
 

@@ -30,6 +30,7 @@ import dataclasses
 import functools
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -44,19 +45,23 @@ DIMENSIONS = ('NHWC', 'HWIO', 'NHWC')
 # The transposed product is computed as one matrix product to every kernel tap followed by an
 # overlap-add, unless all three of these hold, when one convolution to the stride**2 output phases
 # is faster: the per-tap product exceeds this many bytes (it stops fitting in cache; the phase
-# convolution's output is (kernel/stride)**2 times smaller: 1.4-1.6x faster at 51-67 MB) ...
-_TAP_PRODUCT_BYTES = 16 << 20
+# convolution's output is (kernel/stride)**2 times smaller: 1.1-1.9x faster from 48 to 256 MiB,
+# 1.2x slower at 32 MiB) ...
+_TAP_PRODUCT_BYTES = 32 << 20
 # ... the phase convolution has at least this many output channels (with 4 it was 5x slower) ...
 _MIN_PHASE_CHANNELS = 32
 # ... and its arithmetic, which includes a border of the low-resolution map, is at most this
-# multiple of the product's (a 4x4 input, 1.56x, was 1.3x slower by phase convolution at 67 MB).
+# multiple of the product's (a 4x4 input, 1.56x, was 1.3x slower by phase convolution at 64 MiB).
 _MAX_PHASE_WORK = 1.5
 # XLA:CPU's strided convolutions, and even more their kernel gradients (one convolution whose
 # window is the whole map), slow down more than linearly with the batch once their operands
-# leave the cache: the kernel gradient took 14x as long at B=256 as at B=64 on 32x32 maps. Batch
-# chunks of about this many bytes of input and output, concatenated (and their kernel gradients
-# summed), were 1.3-2x faster at B=256 and up to 1.5x at B=64 ...
+# leave the cache: the kernel gradient took 14x as long at B=256 as at B=64 on 32x32 maps.
+# Batch chunks of about this many bytes of input and output, concatenated, made the
+# convolution 1.1-2x faster at B=256 and up to 1.4x at B=64 ...
 _CONV_CHUNK_BYTES = 2 << 20
+# ... and chunks of about this many, their kernel gradients summed, made that 1.4-3.5x faster at
+# B=256 (smaller chunks were slower again on 8x8 maps of 256 channels) ...
+_KERNEL_GRADIENT_CHUNK_BYTES = 4 << 20
 # ... except on narrow inputs, with at most this many input values per output pixel (a 4x4
 # kernel on a 1-channel image): there the convolution is bound by writing its output and chunks
 # add a copy (1.6x slower), and the kernel gradient is faster as a product with the gathered
@@ -88,8 +93,9 @@ def _is_narrow(w_shape) -> bool:
   return k0 * k1 * c_high <= _MAX_NARROW_WIDTH
 
 
-def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
-  """lax's strided convolution, over batch chunks of about `_CONV_CHUNK_BYTES`."""
+def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry,
+                chunk_bytes: int = _CONV_CHUNK_BYTES) -> jax.Array:
+  """lax's strided convolution, over batch chunks of about chunk_bytes."""
   def convolve(x):
     return lax.conv_general_dilated(x, w, geo.strides, geo.padding,
                                     dimension_numbers=DIMENSIONS)
@@ -97,7 +103,7 @@ def _downsample(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
   if _is_narrow(w.shape):
     return convolve(x)
   example_bytes = (x[0].size + math.prod(geo.low) * w.shape[3]) * x.dtype.itemsize
-  chunk = max(1, _CONV_CHUNK_BYTES // example_bytes)
+  chunk = max(1, chunk_bytes // example_bytes)
   return jnp.concatenate([convolve(x[i:i + chunk]) for i in range(0, x.shape[0], chunk)])
 
 
@@ -144,7 +150,8 @@ def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax
     taps = _gathered_taps(x, geo).reshape(-1, k0 * k1 * c_high)
     return (taps.T @ g.reshape(-1, c_low)).reshape(w_shape)
   w = jax.ShapeDtypeStruct(w_shape, g.dtype)
-  return jax.linear_transpose(lambda w: _downsample(x, w, geo), w)(g)[0]
+  return jax.linear_transpose(lambda w: _downsample(x, w, geo, _KERNEL_GRADIENT_CHUNK_BYTES),
+                              w)(g)[0]
 
 
 def _upsample_by_tap_product(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
@@ -315,15 +322,18 @@ class _ConvLayer(nn.Module):
   strides: int | Sequence[int] = 1
   padding: str | int | Sequence[int | tuple[int, int]] = 'SAME'
   use_bias: bool = True
+  dtype: Any = None  # of the computation; None: the inputs' and parameters' common dtype
+  param_dtype: Any = jnp.float32
   kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     kernel = self.param('kernel', self.kernel_init,
-                        (*self.kernel_size, x.shape[-1], self.features))
-    bias = self.param('bias', self.bias_init, (self.features,)) if self.use_bias else None
-    x, kernel, bias = promote_dtype(x, kernel, bias)
+                        (*self.kernel_size, x.shape[-1], self.features), self.param_dtype)
+    bias = (self.param('bias', self.bias_init, (self.features,), self.param_dtype)
+            if self.use_bias else None)
+    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
     y = self.convolve(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
     return y + bias if self.use_bias else y
 
