@@ -13,6 +13,9 @@ up-blocks. `convs_per_block=2` adds a stride-1 3x3 convolution to every inner bl
 variant); `upsampling` and `downsampling` pick how resolution changes (the pooling variant uses
 'resize' and 'pool').
 
+Convolutions are those of hwr_jax/models/fast_conv.py: flax's layers (same parameters) with
+exact gradients that take XLA:CPU's fast paths.
+
 Layers followed by batch norm have no bias unless `bias_before_norm` (the IcGAN reference
 has them): batch norm removes it, so its true gradient is zero and Adam would turn the
 rounding noise of that gradient into steps of the full learning rate, making runs that
@@ -28,6 +31,7 @@ import jax
 import jax.numpy as jnp
 
 from hwr_jax.errors import ConfigError
+from hwr_jax.models import fast_conv
 
 UPSAMPLINGS = ('transpose', 'resize', 'subpixel')
 DOWNSAMPLINGS = ('stride', 'pool')
@@ -89,16 +93,16 @@ class Upsample(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.method == 'transpose':
-      return nn.ConvTranspose(self.features, (4, 4), strides=(2, 2), padding=((2, 2), (2, 2)),
-                              kernel_init=weight_init, dtype=self.dtype,
-                              use_bias=self.use_bias)(x)
+      return fast_conv.ConvTranspose(self.features, (4, 4), strides=(2, 2),
+                                     padding=((2, 2), (2, 2)), kernel_init=weight_init,
+                                     dtype=self.dtype, use_bias=self.use_bias)(x)
     if self.method == 'resize':
       x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
-      return nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                     dtype=self.dtype, use_bias=self.use_bias)(x)
+      return fast_conv.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
+                            dtype=self.dtype, use_bias=self.use_bias)(x)
     if self.method == 'subpixel':
-      x = nn.Conv(4 * self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                  dtype=self.dtype, use_bias=self.use_bias)(x)
+      x = fast_conv.Conv(4 * self.features, (3, 3), padding='SAME', kernel_init=weight_init,
+                         dtype=self.dtype, use_bias=self.use_bias)(x)
       return depth_to_space(x)
     raise ConfigError(f'model.upsampling={self.method!r}: expected one of {UPSAMPLINGS}')
 
@@ -115,11 +119,11 @@ class Downsample(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.method == 'stride':
-      return nn.Conv(self.features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
-                     kernel_init=weight_init, dtype=self.dtype, use_bias=self.use_bias)(x)
+      return fast_conv.Conv(self.features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
+                            kernel_init=weight_init, dtype=self.dtype, use_bias=self.use_bias)(x)
     if self.method == 'pool':
-      x = nn.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                  dtype=self.dtype, use_bias=self.use_bias)(x)
+      x = fast_conv.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
+                         dtype=self.dtype, use_bias=self.use_bias)(x)
       return nn.avg_pool(x, (2, 2), strides=(2, 2))
     raise ConfigError(f'model.downsampling={self.method!r}: expected one of {DOWNSAMPLINGS}')
 
@@ -139,17 +143,17 @@ class Generator(nn.Module):
   def __call__(self, z: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
     s0, blocks = resolution_plan(self.image_size)
     x = jnp.concatenate([z, y.astype(z.dtype)], axis=-1)[:, None, None, :]
-    x = nn.ConvTranspose(self.width * 2 ** (blocks - 1), (s0, s0), padding='VALID',
-                         kernel_init=weight_init, dtype=self.dtype,
-                         use_bias=self.bias_before_norm)(x)
+    x = fast_conv.ConvTranspose(self.width * 2 ** (blocks - 1), (s0, s0), padding='VALID',
+                                kernel_init=weight_init, dtype=self.dtype,
+                                use_bias=self.bias_before_norm)(x)
     x = nn.relu(batch_norm(train, self.dtype)(x))
     for block in range(1, blocks):
       x = Upsample(self.width * 2 ** (blocks - 1 - block), self.upsampling,
                    self.bias_before_norm, self.dtype)(x)
       x = nn.relu(batch_norm(train, self.dtype)(x))
       for _ in range(self.convs_per_block - 1):
-        x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
-                    dtype=self.dtype, use_bias=self.bias_before_norm)(x)
+        x = fast_conv.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
+                           dtype=self.dtype, use_bias=self.bias_before_norm)(x)
         x = nn.relu(batch_norm(train, self.dtype)(x))
     return jnp.tanh(Upsample(1, self.upsampling, dtype=self.dtype)(x)).astype(jnp.float32)
 
@@ -185,13 +189,14 @@ class Discriminator(nn.Module):
       x = nn.leaky_relu(x, 0.2)
       if block > 0:
         for _ in range(self.convs_per_block - 1):
-          x = nn.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
-                      dtype=self.dtype, use_bias=self.bias_before_norm)(x)
+          x = fast_conv.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
+                             dtype=self.dtype, use_bias=self.bias_before_norm)(x)
           x = nn.leaky_relu(batch_norm(train, self.dtype)(x), 0.2)
     if joins_after == blocks:
       x = with_label_planes(x, y)
     self.sow('intermediates', 'features', x.reshape(x.shape[0], -1))
-    x = nn.Conv(1, (s0, s0), padding='VALID', kernel_init=weight_init, dtype=self.dtype)(x)
+    x = fast_conv.Conv(1, (s0, s0), padding='VALID', kernel_init=weight_init,
+                       dtype=self.dtype)(x)
     return x.reshape(x.shape[0]).astype(jnp.float32)
 
 

@@ -35,7 +35,9 @@ def initialize_processes(coordinator_address: str, num_processes: int, process_i
 
 
 def make_mesh() -> Mesh:
-  return jax.make_mesh((jax.device_count(),), (DATA_AXIS,))
+  # Auto axes: XLA's partitioner places the intermediates, so model code reshapes freely.
+  return jax.make_mesh((jax.device_count(),), (DATA_AXIS,),
+                       axis_types=(jax.sharding.AxisType.Auto,))
 
 
 def replicated(mesh: Mesh) -> NamedSharding:
