@@ -110,6 +110,19 @@ def train_batches(dataset: LetterDataset, batch_size: int, seed: int, first_step
     worker.join()
 
 
+def padded_chunks(size: int, *arrays: np.ndarray) -> Iterator[tuple[list[np.ndarray], int]]:
+  """Splits equally long arrays into chunks of `size` rows, the last zero-padded, so one
+  function compiled for that batch shape serves any length; yields (chunks, valid rows)."""
+  for start in range(0, len(arrays[0]), size):
+    valid = min(size, len(arrays[0]) - start)
+    chunks = []
+    for array in arrays:
+      chunk = np.zeros((size, *array.shape[1:]), array.dtype)
+      chunk[:valid] = array[start:start + valid]
+      chunks.append(chunk)
+    yield chunks, valid
+
+
 def eval_batches(dataset: LetterDataset, batch_size: int) -> Iterator[tuple[dict, int]]:
   """Yields (batch, valid) over the whole set in order; the last batch is padded to full size
   so evaluation compiles once, and `valid` says how many of its rows are real."""

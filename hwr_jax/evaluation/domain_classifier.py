@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hwr_jax.data import pipeline
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks.classification import images_to_float
@@ -50,11 +51,9 @@ class DomainClassifier:
   def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (N, H, W) -> (predicted class ids (N,), features (N, D))."""
     predictions, features = [], []
-    for start in range(0, len(images), self._batch_size):
-      chunk = images[start:start + self._batch_size]
-      padded = np.zeros((self._batch_size, *chunk.shape[1:], 1), np.uint8)
-      padded[:len(chunk), ..., 0] = chunk
-      logits, feats = self._logits_and_features(self._state, jnp.asarray(padded))
-      predictions.append(np.asarray(jnp.argmax(logits, -1))[:len(chunk)])
-      features.append(np.asarray(feats)[:len(chunk)])
+    for (batch,), valid in pipeline.padded_chunks(self._batch_size,
+                                                  np.asarray(images, np.uint8)[..., None]):
+      logits, feats = self._logits_and_features(self._state, jnp.asarray(batch))
+      predictions.append(np.asarray(jnp.argmax(logits, -1))[:valid])
+      features.append(np.asarray(feats)[:valid])
     return np.concatenate(predictions), np.concatenate(features)

@@ -13,7 +13,6 @@ generator's loss is the non-saturating -log D(G(z, y), y).
 from __future__ import annotations
 
 import functools
-import os
 from typing import Mapping, Optional
 
 import jax
@@ -22,12 +21,12 @@ import numpy as np
 import optax
 from absl import logging
 
+from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation import generation
 from hwr_jax.evaluation.classification import format_report
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
-from hwr_jax.io_utils import write_json, write_png
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
@@ -184,17 +183,12 @@ class Task(base.Task):
   def generate_from(self, state: PartsState, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """uint8 letters (N, H, W) from given z (N, z_dim) and class ids (N,), in fixed-size
     batches so that one compiled generator serves any N."""
-    size = self.config.eval.batch_size
     out = []
-    for start in range(0, len(labels), size):
-      count = len(labels[start:start + size])
-      z_batch = np.zeros((size, self.model.z_dim), np.float32)
-      z_batch[:count] = z[start:start + count]
-      label_batch = np.zeros(size, np.int32)
-      label_batch[:count] = labels[start:start + count]
+    for (z_batch, label_batch), valid in pipeline.padded_chunks(
+        self.config.eval.batch_size, np.asarray(z, np.float32), np.asarray(labels, np.int32)):
       images = self._generate(state.params[GENERATOR], state.batch_stats[GENERATOR],
                               jnp.asarray(z_batch), jnp.asarray(label_batch))
-      out.append(np.asarray(images)[:count])
+      out.append(np.asarray(images)[:valid])
     return np.concatenate(out) if out else np.zeros((0, *self.data_info.image_shape), np.uint8)
 
   def _key(self, purpose: int) -> jax.Array:
@@ -266,9 +260,6 @@ class Task(base.Task):
         if 'label_fidelity' in report:
           logging.info('%s', format_report(f'{name} label fidelity', report['label_fidelity']))
       for tag, image in self.snapshot(state, dataset).items():
-        result.images[f'{name}/{tag}'] = image
-        if out_dir:
-          write_png(os.path.join(out_dir, f'{tag}_{name}.png'), image)
-    if out_dir:
-      write_json(os.path.join(out_dir, 'report.json'), result.report)
+        result.add_image(f'{name}/{tag}', image, out_dir, f'{tag}_{name}.png')
+    result.write_report(out_dir)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import os
 from typing import Any, Mapping, Optional
 
 import jax
@@ -14,6 +15,7 @@ import numpy as np
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError
+from hwr_jax.io_utils import write_json, write_png
 from hwr_jax.training.state import TrainState
 
 
@@ -35,6 +37,9 @@ class DataInfo:
             'num_classes': len(self.vocabulary)}
 
 
+REPORT_FILE = 'report.json'
+
+
 @dataclasses.dataclass
 class EvalResult:
   """scalars: per data set name, its scalar metrics; images: TensorBoard tag -> uint8 image;
@@ -43,6 +48,17 @@ class EvalResult:
   scalars: dict[str, dict[str, float]]
   images: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
   report: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+  def add_image(self, tag: str, image: np.ndarray, out_dir: Optional[str],
+                filename: str) -> None:
+    """Keeps a picture for TensorBoard, and writes it to out_dir/filename when out_dir is set."""
+    self.images[tag] = image
+    if out_dir:
+      write_png(os.path.join(out_dir, filename), image)
+
+  def write_report(self, out_dir: Optional[str]) -> None:
+    if out_dir:
+      write_json(os.path.join(out_dir, REPORT_FILE), self.report)
 
 
 COMPUTE_DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import Mapping, Optional
 
 import jax
@@ -15,7 +14,6 @@ from absl import logging
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.evaluation import classification as metrics_lib
-from hwr_jax.io_utils import write_json, write_png
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
@@ -89,9 +87,6 @@ class Task(base.Task):
       result.report[name] = report
       picture = metrics_lib.confusion_image(np.asarray(report['confusion']),
                                             self.data_info.vocabulary)
-      result.images[f'{name}/confusion'] = picture
-      if out_dir:
-        write_png(os.path.join(out_dir, f'confusion_{name}.png'), picture)
-    if out_dir:
-      write_json(os.path.join(out_dir, 'report.json'), result.report)
+      result.add_image(f'{name}/confusion', picture, out_dir, f'confusion_{name}.png')
+    result.write_report(out_dir)
     return result
