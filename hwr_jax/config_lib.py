@@ -8,6 +8,7 @@ its model and task. Every knob the code reads is in these blocks, so
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import ml_collections
 from ml_collections import config_dict
@@ -110,3 +111,33 @@ def load_config_file(spec: str) -> ml_collections.ConfigDict:
   module = importlib.util.module_from_spec(module_spec)
   module_spec.loader.exec_module(module)
   return module.get_config(variant) if variant else module.get_config()
+
+
+CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
+
+
+def joint_encoder_config(task_name: str, variant: str, variants) -> ml_collections.ConfigDict:
+  """A task that trains an encoder together with a conditional GAN (ALI/BiGAN, VAE-GAN): the
+  configs/gan.py variant of that name (data, networks, optimizer, schedule), its labels sampled
+  as there, evaluated as encoders are."""
+  if variant not in variants:
+    raise ValueError(f'unknown variant {variant!r}: one of {", ".join(variants)}')
+  config = load_config_file(os.path.join(CONFIGS_DIR, f'gan.py:{variant}'))
+  config.task_name = task_name
+  config.gan = ml_collections.ConfigDict(dict(label_sampling=config.gan.label_sampling))
+  config.eval = ml_collections.ConfigDict(dict(batch_size=config.eval.batch_size,
+                                               grid_columns=10))
+  return config
+
+
+def gan_follow_on_config(task_name: str) -> ml_collections.ConfigDict:
+  """A task that trains on from a trained GAN's workdir (an encoder, a fine-tuning): 1000 steps
+  of 64 on the Syriac letters at 64x64, evaluated as encoders are; its model is the GAN's,
+  built from that run's recorded config."""
+  config = base_config(steps=1000, batch_size=64, log_every=100, checkpoint_every=500,
+                       sample_every=500)
+  config.model_name = 'dcgan'
+  config.task_name = task_name
+  config.eval.update(grid_columns=10)
+  config.data = data_block('synthetic', image_size=64)
+  return config

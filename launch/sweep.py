@@ -8,6 +8,14 @@ Every cell of the grid is the same config and seed with one value per axis, trai
 own workdir DIR/<key=value,...> (so a stopped sweep resumes where it was). The table (one row
 per cell, one column per figure of --set) goes to stdout and to DIR/table.md and
 DIR/table.json. Every axis key and value is checked before anything trains.
+
+A pipeline: --then trains a second config after each cell, in DIR/<cell>.<its task>, with its
+key --then_link set to the cell's workdir (by default encoder.gan_workdir: an encoder of each
+GAN); --then_set overrides its settings. Its figures join the row, prefixed with its task:
+
+  python -m launch.sweep --config=configs/gan.py:fashion_mnist --workdir=runs/zstudy \
+      --axis=model.z_dim=16,32,64,100 --config.eval.classifier_workdir=runs/cnn_fm \
+      --then=configs/encoder.py:fashion_mnist --then_set=train.steps=500
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ import ml_collections
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
 from hwr_jax.io_utils import atomic_file, write_json
+from hwr_jax.tasks.base import EvalResult
 from hwr_jax.training.loop import train_and_evaluate
 from launch.common import parse_flags, report_errors
 
@@ -34,6 +44,12 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Folder of the sweep: one workdi
 _AXES = flags.DEFINE_multi_string('axis', [], 'key=value1,value2,...: a config key and the '
                                   'values it takes; repeat for more axes.')
 _SET = flags.DEFINE_string('set', 'test', 'Data set whose figures fill the table.')
+_THEN = flags.DEFINE_string('then', '', 'Config file[:variant] to train after each cell, '
+                            'reading the cell\'s workdir.')
+_THEN_LINK = flags.DEFINE_string('then_link', 'encoder.gan_workdir', 'Key of the --then '
+                                 'config that is set to the cell\'s workdir.')
+_THEN_SET = flags.DEFINE_multi_string('then_set', [], 'key=value: a setting of the --then '
+                                      'config; repeat for more.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -81,6 +97,40 @@ def cell_config(config: ml_collections.ConfigDict, cell: dict) -> ml_collections
   return out
 
 
+def figures_of(result: EvalResult, set_name: str) -> dict[str, float]:
+  """The figures of --set; none where the evaluation scored nothing (a GAN without a
+  judge)."""
+  if not result.scalars:
+    return {}
+  if set_name not in result.scalars:
+    raise ConfigError(f'--set={set_name}: the evaluation has sets {sorted(result.scalars)}')
+  return dict(result.scalars[set_name])
+
+
+def follow_on_config(spec: str, link: str, settings: list[str]) -> ml_collections.ConfigDict:
+  """The --then config with its --then_set values; its link key checked to hold a path."""
+  config = load_config_file(spec)
+  _, (path,) = parse_axis(f'{link}=path', config)
+  if not isinstance(path, str):
+    raise ConfigError(f'--then_link={link}: {spec} holds no path there')
+  overrides = {}
+  for setting in settings:
+    key, values = parse_axis(setting, config)
+    if len(values) != 1:
+      raise ConfigError(f'--then_set={setting}: one value, not {len(values)}')
+    overrides[key] = values[0]
+  return cell_config(config, overrides)
+
+
+def follow_on(config: ml_collections.ConfigDict, link: str, workdir: str, set_name: str
+              ) -> tuple[str, dict[str, float]]:
+  """Trains the --then config on the cell's workdir: its workdir and figures, prefixed."""
+  then_workdir = f'{workdir}.{config.task_name}'
+  result = train_and_evaluate(cell_config(config, {link: workdir}), then_workdir)
+  return then_workdir, {f'{config.task_name}.{name}': value
+                        for name, value in figures_of(result, set_name).items()}
+
+
 def cell_name(cell: dict) -> str:
   return ','.join(f'{key.rsplit(".", 1)[-1]}={value}' for key, value in cell.items())
 
@@ -106,15 +156,17 @@ def main(argv):
   keys = [key for key, _ in axes]
   cells = [dict(zip(keys, values)) for values in itertools.product(*(v for _, v in axes))]
   configs = [cell_config(config, cell) for cell in cells]
+  then = follow_on_config(_THEN.value, _THEN_LINK.value, _THEN_SET.value) if _THEN.value else None
   rows = []
   for cell, cell_cfg in zip(cells, configs):
     workdir = os.path.join(_WORKDIR.value, cell_name(cell))
     logging.info('Sweep cell %d/%d: %s', len(rows) + 1, len(cells), cell_name(cell))
     result = train_and_evaluate(cell_cfg, workdir)
-    if _SET.value not in result.scalars:
-      raise ConfigError(f'--set={_SET.value}: the evaluation has sets '
-                        f'{sorted(result.scalars)}')
-    rows.append({'cell': cell, 'workdir': workdir, 'scalars': result.scalars[_SET.value]})
+    row = {'cell': cell, 'workdir': workdir, 'scalars': figures_of(result, _SET.value)}
+    if then is not None:
+      row['then_workdir'], figures = follow_on(then, _THEN_LINK.value, workdir, _SET.value)
+      row['scalars'].update(figures)
+    rows.append(row)
   figures = sorted({name for row in rows for name in row['scalars']})
   table = format_table(rows, keys, figures)
   with atomic_file(os.path.join(_WORKDIR.value, 'table.md')) as f:

@@ -4,8 +4,13 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 from PIL import Image
+
+from hwr_jax.data.sources import resize_images
+from hwr_jax.evaluation.domain_classifier import DomainClassifier
+from hwr_jax.training.restore import load_trained
 
 GAN = 'configs/gan.py:tiny'
 CLASSIFIER = 'configs/cnn_classifier.py:tiny'
@@ -88,12 +93,13 @@ def test_sample_refuses_a_checkpoint_of_another_model(trained, tmp_path, launche
   assert 'does not fit' in result.stderr
 
 
-def test_a_judge_of_another_image_size_fails_before_training(trained, tmp_path, launcher):
+def test_a_judge_of_another_image_size_reads_resized_letters(trained):
   judge, _, _ = trained
-  workdir = tmp_path / 'gan32'
-  result = launcher('train', f'--config={GAN}', f'--workdir={workdir}',
-                    f'--config.eval.classifier_workdir={judge}',
-                    '--config.data.image_size=32', check=False)
-  assert result.returncode == 2
-  assert 'reads (16, 16) images' in result.stderr
-  assert not workdir.exists()
+  task, _ = load_trained(judge)
+  vocabulary, shape = task.data_info.vocabulary, task.data_info.image_shape
+  letters = np.random.default_rng(0).integers(0, 256, (5, 32, 32), dtype=np.uint8)
+  at_own_size = DomainClassifier(judge, vocabulary, shape).judge(
+      resize_images(letters, shape))
+  resized = DomainClassifier(judge, vocabulary, (32, 32)).judge(letters)
+  np.testing.assert_array_equal(resized[0], at_own_size[0])
+  np.testing.assert_array_equal(resized[1], at_own_size[1])

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from hwr_jax.training.restore import load_trained
 from launch import sweep
 
 TINY = 'configs/cnn_classifier.py:tiny'
@@ -45,3 +46,34 @@ def test_values_take_the_type_of_the_field():
   assert sweep.parse_value('3', 0.5) == 3.0 and isinstance(sweep.parse_value('3', 0.5), float)
   assert sweep.parse_value('conv1', 'input') == 'conv1'
   assert sweep.parse_value('(8, 16)', (1,)) == (8, 16)
+
+
+def test_a_pipeline_trains_an_encoder_of_every_gan(tmp_path, launcher):
+  """The z-size study's shape: a GAN per z size, then an encoder of each, in one table."""
+  result = launcher('sweep', '--config=configs/gan.py:tiny', f'--workdir={tmp_path}',
+                    '--axis=model.z_dim=4,8', '--config.train.steps=10',
+                    '--then=configs/encoder.py:tiny', '--then_set=train.steps=10')
+  assert sorted(os.listdir(tmp_path)) == ['table.json', 'table.md', 'z_dim=4',
+                                          'z_dim=4.encoder', 'z_dim=8', 'z_dim=8.encoder']
+  with open(tmp_path / 'z_dim=8.encoder' / 'config.json', encoding='utf-8') as f:
+    encoder = json.load(f)
+  assert encoder['encoder']['gan_workdir'] == str(tmp_path / 'z_dim=8')
+  assert encoder['train']['steps'] == 10
+  task, _ = load_trained(str(tmp_path / 'z_dim=8.encoder'))
+  assert task.model.z_dim == 8
+  header = result.stdout.strip().splitlines()[0]
+  assert header.startswith('| z_dim |')
+  assert 'encoder.reconstruction_l2' in header and 'encoder.y_accuracy' in header
+  with open(tmp_path / 'table.json', encoding='utf-8') as f:
+    rows = json.load(f)
+  assert [row['then_workdir'] for row in rows] == [str(tmp_path / 'z_dim=4.encoder'),
+                                                   str(tmp_path / 'z_dim=8.encoder')]
+
+
+def test_a_bad_follow_on_setting_fails_before_anything_trains(tmp_path, launcher):
+  result = launcher('sweep', '--config=configs/gan.py:tiny', f'--workdir={tmp_path / "s"}',
+                    '--axis=model.z_dim=4,8', '--then=configs/encoder.py:tiny',
+                    '--then_set=encoder.depth=3', check=False)
+  assert result.returncode == 2
+  assert "no key 'encoder.depth'" in result.stderr
+  assert not (tmp_path / 's').exists()

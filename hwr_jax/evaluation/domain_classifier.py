@@ -12,8 +12,10 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from absl import logging
 
 from hwr_jax.data import pipeline
+from hwr_jax.data.sources import resize_images
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks.classification import images_to_float
@@ -33,10 +35,13 @@ class DomainClassifier:
       raise ConfigError(f'the classifier in {workdir} knows other labels than this run '
                         f'({len(task.data_info.vocabulary)} vs {len(vocabulary)} classes); '
                         'train it on the same data')
-    if tuple(task.data_info.image_shape) != tuple(image_shape):
-      raise ConfigError(f'the classifier in {workdir} reads {task.data_info.image_shape} '
-                        f'images, this run makes {tuple(image_shape)}; train it with the same '
-                        'data.image_size')
+    self.image_shape = tuple(task.data_info.image_shape)
+    if self.image_shape != tuple(image_shape):
+      # A judge is costly to train at every size (Fashion-MNIST's at 28x28 took 30 minutes
+      # on 2 cores); letters resampled to its size as the loaders resample data keep the
+      # scores comparable between runs at one size.
+      logging.info('The judge in %s reads %s images: letters of %s are resized to that',
+                   workdir, self.image_shape, tuple(image_shape))
     self.workdir = workdir
     self._state = state
     self._batch_size = batch_size
@@ -49,10 +54,11 @@ class DomainClassifier:
     return logits, sown['intermediates']['features'][0]
 
   def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images (N, H, W) -> (predicted class ids (N,), features (N, D))."""
+    """uint8 images (N, H, W), of any size (resized to the judge's) -> (predicted class ids
+    (N,), features (N, D))."""
+    images = resize_images(np.asarray(images, np.uint8), self.image_shape)
     predictions, features = [], []
-    for (batch,), valid in pipeline.padded_chunks(self._batch_size,
-                                                  np.asarray(images, np.uint8)[..., None]):
+    for (batch,), valid in pipeline.padded_chunks(self._batch_size, images[..., None]):
       logits, feats = self._logits_and_features(self._state, jnp.asarray(batch))
       predictions.append(np.asarray(jnp.argmax(logits, -1))[:valid])
       features.append(np.asarray(feats)[:valid])

@@ -117,13 +117,15 @@ class Downsample(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def __call__(self, x: jax.Array, planes: jax.Array | None = None) -> jax.Array:
+    """planes (B, P): constant input planes after x's channels (fast_conv.Conv)."""
     if self.method == 'stride':
       return fast_conv.Conv(self.features, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)),
-                            kernel_init=weight_init, dtype=self.dtype, use_bias=self.use_bias)(x)
+                            kernel_init=weight_init, dtype=self.dtype,
+                            use_bias=self.use_bias)(x, planes)
     if self.method == 'pool':
       x = fast_conv.Conv(self.features, (3, 3), padding='SAME', kernel_init=weight_init,
-                         dtype=self.dtype, use_bias=self.use_bias)(x)
+                         dtype=self.dtype, use_bias=self.use_bias)(x, planes)
       return nn.avg_pool(x, (2, 2), strides=(2, 2))
     raise ConfigError(f'model.downsampling={self.method!r}: expected one of {DOWNSAMPLINGS}')
 
@@ -172,18 +174,18 @@ class Discriminator(nn.Module):
   bias_before_norm: bool = False
   dtype: Any = jnp.float32
 
-  @nn.compact
-  def __call__(self, x: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
+  def trunk(self, x: jax.Array, y: jax.Array, train: bool) -> jax.Array:
+    """Every layer but the output: the map the output layer reads (labels not yet joined when
+    they join there)."""
     if self.label_position not in LABEL_POSITIONS:
       raise ConfigError(f'model.label_position={self.label_position!r}: expected one of '
                         f'{LABEL_POSITIONS}')
-    s0, blocks = resolution_plan(self.image_size)
+    _, blocks = resolution_plan(self.image_size)
     joins_after = LABEL_POSITIONS.index(self.label_position)
     for block in range(blocks):
-      if block == joins_after:
-        x = with_label_planes(x, y)
       x = Downsample(self.width * 2 ** block, self.downsampling,
-                     block == 0 or self.bias_before_norm, self.dtype)(x)
+                     block == 0 or self.bias_before_norm, self.dtype
+                     )(x, y if block == joins_after else None)
       if block > 0:
         x = batch_norm(train, self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
@@ -192,12 +194,75 @@ class Discriminator(nn.Module):
           x = fast_conv.Conv(x.shape[-1], (3, 3), padding='SAME', kernel_init=weight_init,
                              dtype=self.dtype, use_bias=self.bias_before_norm)(x)
           x = nn.leaky_relu(batch_norm(train, self.dtype)(x), 0.2)
-    if joins_after == blocks:
-      x = with_label_planes(x, y)
-    self.sow('intermediates', 'features', x.reshape(x.shape[0], -1))
-    x = fast_conv.Conv(1, (s0, s0), padding='VALID', kernel_init=weight_init,
-                       dtype=self.dtype)(x)
+    return x
+
+  def output_layer(self, features: int, **kwargs) -> fast_conv.Conv:
+    """The s0 x s0 convolution that reads the trunk's whole map."""
+    s0, _ = resolution_plan(self.image_size)
+    return fast_conv.Conv(features, (s0, s0), padding='VALID', kernel_init=weight_init,
+                          dtype=self.dtype, **kwargs)
+
+  @nn.compact
+  def __call__(self, x: jax.Array, y: jax.Array, *, train: bool = False) -> jax.Array:
+    x = self.trunk(x, y, train)
+    _, blocks = resolution_plan(self.image_size)
+    joins_last = LABEL_POSITIONS.index(self.label_position) == blocks
+    features = with_label_planes(x, y) if joins_last else x
+    self.sow('intermediates', 'features', features.reshape(x.shape[0], -1))
+    x = self.output_layer(1)(x, y if joins_last else None)
     return x.reshape(x.shape[0]).astype(jnp.float32)
+
+
+class Encoder(Discriminator):
+  """The discriminator's layers with the output widened: images (B, S, S, 1) in [-1, 1] ->
+  (z (B, z_dim), label logits (B, num_classes), or (B, 0) when num_classes is 0).
+
+  It reads no label: where the discriminator it mirrors joins `label_planes` label planes,
+  the encoder's are zeros. So its trunk has the discriminator's parameters, shape for shape,
+  and grafts whole (hwr_jax/training/graft.py); only the two output layers are its own."""
+
+  label_planes: int = 0
+  z_dim: int = 100
+  num_classes: int = 0
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool = False, outputs: str = 'zy'):
+    """outputs: which of 'z' and 'y' to compute (the other comes back None)."""
+    x = self.trunk(x, jnp.zeros((x.shape[0], self.label_planes), x.dtype), train)
+    z = logits = None
+    if 'z' in outputs:
+      z = self.output_layer(self.z_dim, name='z_head')(x).reshape(x.shape[0], -1)
+      z = z.astype(jnp.float32)
+    if 'y' in outputs:
+      logits = (self.output_layer(self.num_classes, name='y_head')(x).reshape(x.shape[0], -1)
+                if self.num_classes else jnp.zeros((x.shape[0], 0), self.dtype))
+      logits = logits.astype(jnp.float32)
+    return z, logits
+
+
+ENCODER_HEADS = ('z_head', 'y_head')
+
+
+class JointDiscriminator(Discriminator):
+  """ALI/BiGAN's discriminator of (image, z) pairs: (images (B, S, S, 1), z (B, z_dim), y) ->
+  logits (B,). The image goes through the discriminator's layers (the label joining as usual)
+  to `hidden` features, z through a dense layer to as many; both are read by two dense layers."""
+
+  hidden: int = 512
+
+  @nn.compact
+  def __call__(self, x: jax.Array, z: jax.Array, y: jax.Array, *, train: bool = False
+               ) -> jax.Array:
+    _, blocks = resolution_plan(self.image_size)
+    joins_last = LABEL_POSITIONS.index(self.label_position) == blocks
+    x = self.trunk(x, y, train)
+    x = self.output_layer(self.hidden, name='image_features')(x, y if joins_last else None)
+    z = nn.Dense(self.hidden, kernel_init=weight_init, dtype=self.dtype, name='z_features')(z)
+    joint = nn.leaky_relu(jnp.concatenate([x.reshape(x.shape[0], -1), z], axis=-1), 0.2)
+    joint = nn.leaky_relu(nn.Dense(self.hidden, kernel_init=weight_init, dtype=self.dtype,
+                                   name='joint')(joint), 0.2)
+    logits = nn.Dense(1, kernel_init=weight_init, dtype=self.dtype, name='output')(joint)
+    return logits.reshape(logits.shape[0]).astype(jnp.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,6 +303,20 @@ class Model:
   def discriminator(self) -> Discriminator:
     return Discriminator(self.image_size, self.width, self.convs_per_block, self.downsampling,
                          self.label_position, self.bias_before_norm, self.dtype)
+
+  def encoder(self, z_dim: int | None = None) -> Encoder:
+    """The encoder mirroring this model's discriminator, to z_dim (default: the generator's)
+    and, for a conditional model, to the class logits."""
+    return Encoder(self.image_size, self.width, self.convs_per_block, self.downsampling,
+                   self.label_position, self.bias_before_norm, self.dtype,
+                   label_planes=self.label_dim, z_dim=z_dim or self.z_dim,
+                   num_classes=self.label_dim)
+
+  @property
+  def joint_discriminator(self) -> JointDiscriminator:
+    return JointDiscriminator(self.image_size, self.width, self.convs_per_block,
+                              self.downsampling, self.label_position, self.bias_before_norm,
+                              self.dtype)
 
   @property
   def label_dim(self) -> int:

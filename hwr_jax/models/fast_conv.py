@@ -13,9 +13,12 @@ kernel gradient of a strided convolution slows down more than linearly with the 
   product to every kernel tap followed by an overlap-add, or one stride-1 convolution to the
   stride**2 output phases followed by a depth-to-space, whichever is faster for its sizes (see
   `_upsample`; kernels that are not a multiple of the stride keep lax's dilated convolution);
-  its input gradient is the strided convolution and its kernel gradient as above;
+  its input gradient is the strided convolution and its kernel gradient as above, or, where
+  the taps are small, one product with taps sliced from the gradient's stride-phase view;
 * when the low-resolution side is a single pixel (the generator's first layer, the
-  discriminator's last) either is one matrix product.
+  discriminator's last) either is one matrix product;
+* constant input planes (a conditional discriminator's label) are not built: their share of a
+  convolution is computed in closed form (`constant_planes_term`, `Conv(x, planes)`).
 
 `conv` and `conv_transpose` compute exactly what `flax.linen.Conv` and `flax.linen.ConvTranspose`
 (with `transpose_kernel=False`) compute, to float rounding, for NHWC inputs and HWIO kernels;
@@ -67,6 +70,14 @@ _KERNEL_GRADIENT_CHUNK_BYTES = 4 << 20
 # add a copy (1.6x slower), and the kernel gradient is faster as a product with the gathered
 # taps (1.5-2.5x).
 _MAX_NARROW_WIDTH = 32
+# XLA:CPU computes a convolution's kernel gradient on the input transposed to batch-minor, and
+# fuses the transposition into whatever produced the input. In a transposed convolution's
+# backward pass that producer is the next layer's batch-norm and activation gradient, and the
+# fused transposing loop was the costliest op of the Fashion-MNIST GAN step (9 of 95 CPU ms at
+# B=64). Taps sliced from the stride-phase view of that gradient and multiplied once avoid it:
+# the step ran 1.1x faster at B=64; above this many bytes of taps (B=256, or the 64x64 GAN's
+# wider maps) the slices cost more than they save.
+_MAX_SLICED_TAP_BYTES = 16 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +152,33 @@ def _gathered_taps(x: jax.Array, geo: _Geometry) -> jax.Array:
   `_overlap_add`, as XLA writes it from that."""
   taps = jax.ShapeDtypeStruct((x.shape[0], *geo.low, *geo.kernel, x.shape[3]), x.dtype)
   return jax.linear_transpose(lambda t: _overlap_add(t, geo), taps)(x)[0]
+
+
+def _sliced_taps(x: jax.Array, geo: _Geometry) -> jax.Array:
+  """`_gathered_taps` for kernels that are multiples of the stride: after padding, x viewed as
+  (B, J0, s0, J1, s1, C) holds tap k = stride * a + r of low position i at [i + a, r], so each
+  tap is a plain slice."""
+  (a0, a1), (s0, s1) = _shifts(geo), geo.strides
+  padding = [(0, 0, 0)] + [(b, s * (n + a - 1) - h - b, 0) for b, s, n, a, h in
+                           zip(geo.before, geo.strides, geo.low, (a0, a1), geo.high)] + [(0, 0, 0)]
+  x = lax.pad(x, jnp.zeros((), x.dtype), padding)
+  b, h0, h1, c = x.shape
+  x = x.reshape(b, h0 // s0, s0, h1 // s1, s1, c)
+  (n0, n1), (k0, k1) = geo.low, geo.kernel
+  return jnp.stack([x[:, i // s0:i // s0 + n0, i % s0, j // s1:j // s1 + n1, j % s1]
+                    for i in range(k0) for j in range(k1)], axis=3)
+
+
+def _transposed_kernel_gradient(g: jax.Array, y: jax.Array, w_shape, geo: _Geometry
+                                ) -> jax.Array:
+  """The kernel gradient of `_upsample(y, ., geo)` for the output cotangent g."""
+  k0, k1, c_high, c_low = w_shape
+  tap_bytes = y.size // c_low * k0 * k1 * c_high * g.dtype.itemsize
+  if (_is_narrow(w_shape) or tap_bytes > _MAX_SLICED_TAP_BYTES
+      or any(k % s for k, s in zip(geo.kernel, geo.strides))):
+    return _kernel_gradient(g, y, w_shape, geo)
+  taps = _sliced_taps(g, geo).reshape(-1, k0 * k1 * c_high)
+  return (taps.T @ y.reshape(-1, c_low)).reshape(w_shape)
 
 
 def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax.Array:
@@ -222,7 +260,7 @@ def _transposed_conv_fwd(y, w, geo):
 
 def _transposed_conv_bwd(geo, residuals, g):
   y, w = residuals
-  return _strided_conv(g, w, geo), _kernel_gradient(g, y, w.shape, geo)
+  return _strided_conv(g, w, geo), _transposed_kernel_gradient(g, y, w.shape, geo)
 
 
 _transposed_conv.defvjp(_transposed_conv_fwd, _transposed_conv_bwd)
@@ -314,6 +352,21 @@ def conv_transpose(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int]
   return lax.platform_dependent(x, kernel, cpu=fast, default=reference)
 
 
+def constant_planes_term(planes: jax.Array, kernel: jax.Array, high: Sequence[int],
+                         strides: int | Sequence[int] = 1, padding: Padding = 'SAME'
+                         ) -> jax.Array:
+  """`conv` of P constant planes, plane p of image b filled with planes[b, p] (B, P), for the
+  kernel (K0, K1, P, O), without building the planes: each output pixel is planes[b] times the
+  sum of the kernel taps that fall inside the (zero-padded) high x high map there."""
+  k0, k1, p, o = kernel.shape
+  ones = jnp.ones((1, *high, 1), kernel.dtype)
+  tap_sums = lax.conv_general_dilated(ones, kernel.reshape(k0, k1, 1, p * o), _pairs(strides),
+                                      padding, dimension_numbers=DIMENSIONS)
+  _, n0, n1, _ = tap_sums.shape
+  tap_sums = tap_sums.reshape(n0, n1, p, o).transpose(2, 0, 1, 3).reshape(p, n0 * n1 * o)
+  return (planes @ tap_sums).reshape(-1, n0, n1, o)
+
+
 class _ConvLayer(nn.Module):
   """flax's convolution layer attributes and parameters, for NHWC inputs and 2-D kernels."""
 
@@ -327,25 +380,47 @@ class _ConvLayer(nn.Module):
   kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
   bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
 
-  @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
+  def parameters(self, in_features: int) -> tuple[jax.Array, jax.Array | None]:
     kernel = self.param('kernel', self.kernel_init,
-                        (*self.kernel_size, x.shape[-1], self.features), self.param_dtype)
+                        (*self.kernel_size, in_features, self.features), self.param_dtype)
     bias = (self.param('bias', self.bias_init, (self.features,), self.param_dtype)
             if self.use_bias else None)
-    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
-    y = self.convolve(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
+    return kernel, bias
+
+  def add_bias(self, y: jax.Array, bias: jax.Array | None) -> jax.Array:
     return y + bias if self.use_bias else y
 
 
 class Conv(_ConvLayer):
-  """Drop-in for `flax.linen.Conv`, computed by `conv`."""
+  """Drop-in for `flax.linen.Conv`, computed by `conv`.
 
-  convolve = staticmethod(conv)
+  `planes` (B, P), when given, are P constant input planes after x's channels: the layer is
+  `flax.linen.Conv` on x with those planes concatenated (its kernel has F + P input channels,
+  so parameters and checkpoints are the same), computed without building them, by
+  `constant_planes_term`. This is how a conditional discriminator joins its label."""
+
+  @nn.compact
+  def __call__(self, x: jax.Array, planes: jax.Array | None = None) -> jax.Array:
+    if planes is not None and not planes.shape[-1]:
+      planes = None  # an unconditional model's (B, 0) labels
+    features = x.shape[-1]
+    kernel, bias = self.parameters(features + (0 if planes is None else planes.shape[-1]))
+    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
+    padding = canonicalize_padding(self.padding, 2)
+    y = conv(x, kernel[:, :, :features], self.strides, padding)
+    if planes is not None:
+      y = y + constant_planes_term(planes.astype(y.dtype), kernel[:, :, features:],
+                                   x.shape[1:3], self.strides, padding)
+    return self.add_bias(y, bias)
 
 
 class ConvTranspose(_ConvLayer):
   """Drop-in for `flax.linen.ConvTranspose` (transpose_kernel=False), computed by
   `conv_transpose`."""
 
-  convolve = staticmethod(conv_transpose)
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel, bias = self.parameters(x.shape[-1])
+    x, kernel, bias = promote_dtype(x, kernel, bias, dtype=self.dtype)
+    y = conv_transpose(x, kernel, self.strides, canonicalize_padding(self.padding, 2))
+    return self.add_bias(y, bias)

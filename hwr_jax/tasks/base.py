@@ -101,6 +101,12 @@ class Task(abc.ABC):
                out_dir: Optional[str]) -> EvalResult:
     """Scores `state` on each named data set; writes reports under out_dir when given."""
 
+  def encode(self, state: TrainState, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Codes of uint8 images (N, H, W), in order: 'z' (N, D) and any per-image predictions.
+    Tasks that train an encoder implement it (launch.encode exports it)."""
+    raise ConfigError(f'task {self.config.task_name!r} trains no encoder, so there are no codes '
+                      'to export: train one with configs/encoder.py')
+
   def snapshot(self, state: TrainState, reference: LetterDataset) -> dict[str, np.ndarray]:
     """Pictures of training progress (name -> uint8 image), drawn every train.sample_every
     steps; `reference` holds real letters to show beside them. None by default."""

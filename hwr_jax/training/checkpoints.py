@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
+import flax
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
@@ -73,6 +74,39 @@ class Checkpointer:
 
   def __exit__(self, *exc) -> None:
     self.close()
+
+
+def restore_subtrees(workdir: str, abstract: Any, step: Optional[int] = None
+                     ) -> tuple[Any, int]:
+  """Only the arrays named by `abstract` (a nested dict of a saved state's keys down to shapes
+  and dtypes, such as {'params': {'generator': ...}}) from workdir's checkpoint of `step`
+  (default: the latest), and that step; nothing else is read. A missing array, or one saved
+  with another shape, is refused by name."""
+  with Checkpointer(workdir, 1, 1) as checkpointer:
+    available = checkpointer.all_steps()
+    directory = checkpointer.directory
+  if not available:
+    raise ConfigError(f'{workdir} has no complete checkpoint')
+  step = available[-1] if step is None else step
+  if step not in available:
+    raise ConfigError(f'{workdir} has no checkpoint of step {step}; it has {available}')
+  path = os.path.join(directory, str(step), 'state')
+  checkpointer = ocp.PyTreeCheckpointer()
+  saved = flax.traverse_util.flatten_dict(checkpointer.metadata(path).item_metadata.tree,
+                                          sep='/')
+  for name, want in flax.traverse_util.flatten_dict(abstract, sep='/').items():
+    if name not in saved:
+      raise ConfigError(f'the checkpoint of step {step} in {directory} has no {name}')
+    if tuple(saved[name].shape) != tuple(want.shape):
+      raise ConfigError(f'the checkpoint of step {step} in {directory} has {name} of shape '
+                        f'{list(saved[name].shape)}, not {list(want.shape)}')
+  device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
+                          abstract)
+  restored = checkpointer.restore(path, args=ocp.args.PyTreeRestore(
+      item=abstract, partial_restore=True,
+      restore_args=ocp.checkpoint_utils.construct_restore_args(abstract)))
+  return restored, step
 
 
 def key_to_json(key: jax.Array) -> list[int]:

@@ -104,6 +104,14 @@ def test_batch_chunks_match_lax(op, reference, case, monkeypatch):
 
 
 @pytest.mark.parametrize('case', [c for c in TRANSPOSED if c[1] > 1 and c[5] > 1], ids=str)
+def test_transposed_kernel_gradient_both_ways_matches_lax(case, monkeypatch):
+  # The test sizes take the sliced taps where the kernel allows; with no bytes allowed for
+  # them, the kernel gradient is XLA's convolution, as for large maps.
+  monkeypatch.setattr(fast_conv, '_MAX_SLICED_TAP_BYTES', 0)
+  assert_same(fast_conv.conv_transpose, reference_transpose, case)
+
+
+@pytest.mark.parametrize('case', [c for c in TRANSPOSED if c[1] > 1 and c[5] > 1], ids=str)
 def test_every_upsampling_matches_lax(case):
   """`_upsample` picks its formulation by sizes that the tests are too small to reach, so each
   one is checked here on the geometry of the strided transposed cases."""
@@ -173,3 +181,47 @@ def test_layers_are_drop_in_for_flax(flax_layer, layer, attributes, input_shape)
   tolerance = 1e-5 if want_y.dtype == jnp.float32 else 2e-2
   np.testing.assert_allclose(np.asarray(got_y, np.float32), np.asarray(want_y, np.float32),
                              rtol=tolerance, atol=tolerance * float(jnp.max(jnp.abs(want_y))))
+
+
+PLANE_LAYERS = [
+    (dict(features=5, kernel_size=(4, 4), strides=(2, 2), padding=TORCH_P1), (2, 12, 12, 3)),
+    (dict(features=3, kernel_size=(3, 3), use_bias=False), (2, 6, 6, 4)),
+    (dict(features=1, kernel_size=(7, 7), padding='VALID'), (2, 7, 7, 4)),
+    (dict(features=4, kernel_size=(4, 4), strides=(2, 2), padding=TORCH_P1), (3, 28, 28, 1)),
+]
+
+
+@pytest.mark.parametrize('attributes,input_shape', PLANE_LAYERS, ids=str)
+def test_constant_planes_are_concatenated_planes(attributes, input_shape):
+  """Conv(x, planes) is flax's Conv on x with the planes concatenated: parameters, output and
+  gradients."""
+  x = random(input_shape, 1)
+  planes = random((input_shape[0], 3), 3)
+  concatenated = jnp.concatenate(
+      [x, jnp.broadcast_to(planes[:, None, None], (*input_shape[:3], 3))], axis=-1)
+  variables = nn.Conv(**attributes).init(jax.random.key(0), concatenated)
+  got_variables = fast_conv.Conv(**attributes).init(jax.random.key(0), x, planes)
+  jax.tree.map(np.testing.assert_array_equal, got_variables, variables)
+
+  def output_and_gradients(apply, *inputs):
+    def functional(variables, x):
+      y = apply(variables, x, *inputs)
+      return jnp.sum(jnp.sin(y)), y
+    (_, y), grads = jax.jit(jax.value_and_grad(functional, (0, 1), has_aux=True))(variables, x)
+    return y, grads
+
+  got = output_and_gradients(fast_conv.Conv(**attributes).apply, planes)
+  want = output_and_gradients(
+      lambda v, x: nn.Conv(**attributes).apply(v, jnp.concatenate(
+          [x, jnp.broadcast_to(planes[:, None, None], (*x.shape[:3], 3))], axis=-1)))
+  for name, g, w in zip(('output', 'gradients'), jax.tree.leaves(got), jax.tree.leaves(want)):
+    assert_close(g, w, name)
+
+
+def test_no_planes_is_plain_conv():
+  """An unconditional model's (B, 0) labels join as nothing."""
+  x = random((2, 12, 12, 3), 1)
+  layer = fast_conv.Conv(features=5, kernel_size=(4, 4), strides=(2, 2), padding=TORCH_P1)
+  variables = layer.init(jax.random.key(0), x)
+  np.testing.assert_array_equal(layer.apply(variables, x, jnp.zeros((2, 0))),
+                                layer.apply(variables, x))

@@ -1,0 +1,199 @@
+"""What every task that learns an encoder for a conditional generator shares: codes of real
+letters, their reconstructions, and the pictures and figures to compare encoders by.
+
+A task keeps its encoder's and generator's variables under ENCODER and GENERATOR in its state's
+params and batch_stats, and sets self.model (a dcgan.Model) and self.encoder (a module mapping
+signed images to (z, label scores)). Its evaluation writes, per data set: reconstruction and
+edit grids, nearest neighbours in z, a PCA scatter of z, and report.json with
+reconstruction_l2 (mean ||x - G(E_z(x), y)||, pixels in [0, 1]), random_image_l2 (the same
+distance to another real letter: the baseline) and y_accuracy.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Mapping, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from hwr_jax.data import pipeline
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.errors import ConfigError
+from hwr_jax.evaluation import codes
+from hwr_jax.evaluation.generation import image_grid
+from hwr_jax.models import dcgan
+from hwr_jax.tasks import base
+from hwr_jax.tasks.adversarial import (DISCRIMINATOR, GENERATOR, images_to_signed,
+                                       signed_to_images)
+from hwr_jax.training.optimizers import make_optimizer
+from hwr_jax.training.state import PartsState, TrainState
+
+ENCODER = 'encoder'
+# Query letters, and neighbours shown for each, in the nearest-neighbour grid.
+_NEIGHBOUR_QUERIES, _NEIGHBOURS = 8, 9
+
+
+def reconstruction_errors(images: np.ndarray, rebuilt: np.ndarray) -> dict[str, float]:
+  """Pixel mean squared error and mean per-image L2 distance, pixels in [0, 1]; and the same
+  L2 distance between each image and another real image of the set (a shifted pairing), the
+  baseline any encoder must beat."""
+  a = images.reshape(len(images), -1).astype(np.float64) / 255.0
+  b = rebuilt.reshape(len(rebuilt), -1).astype(np.float64) / 255.0
+  return {'reconstruction_mse': float(np.mean((a - b) ** 2)),
+          'reconstruction_l2': float(np.mean(np.linalg.norm(a - b, axis=1))),
+          'random_image_l2': float(np.mean(np.linalg.norm(a - np.roll(a, 1, axis=0), axis=1)))}
+
+
+def build_model(config, data_info) -> dcgan.Model:
+  """The conditional DCGAN of config.model, for the data's classes and image size."""
+  model = dcgan.Model(num_classes=len(data_info.vocabulary), image_size=data_info.image_shape[0],
+                      dtype=base.compute_dtype(config), **config.model.to_dict())
+  if not model.conditional:
+    raise ConfigError(f'model.conditional=False: {config.task_name} trains an encoder for a '
+                      'conditional generator')
+  return model
+
+
+def sample_prior(model: dcgan.Model, log_probs, rng: jax.Array, count: int):
+  """z ~ N(0, I) and label vectors drawn from the training frequencies."""
+  z_rng, label_rng = jax.random.split(rng)
+  labels = jax.random.categorical(label_rng, jnp.asarray(log_probs), shape=(count,))
+  return jax.random.normal(z_rng, (count, model.z_dim)), model.encode_labels(labels)
+
+
+def apply_train(module, params, batch_stats, *args, collections=('batch_stats',)):
+  """module in training mode: its output and its updated batch statistics (and any other
+  mutable collections asked for)."""
+  out, updates = module.apply({'params': params, 'batch_stats': batch_stats}, *args,
+                              train=True, mutable=list(collections))
+  return out, updates
+
+
+class EncodingTask(base.Task):
+  """Evaluation of an encoder and a generator held in the state."""
+
+  @property
+  def num_classes(self) -> int:
+    return len(self.data_info.vocabulary)
+
+  def code(self, z: jax.Array) -> jax.Array:
+    """The code of an encoder output (the whole of it; a VAE keeps its mean)."""
+    return z
+
+  def generate(self, params, batch_stats, z, y):
+    """The generator in inference mode: signed images (B, S, S, 1)."""
+    return self.model.generator.apply({'params': params[GENERATOR],
+                                       'batch_stats': batch_stats[GENERATOR]}, z, y)
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _encode(self, state, images):
+    z, logits = self.encoder.apply({'params': state.params[ENCODER],
+                                    'batch_stats': state.batch_stats[ENCODER]},
+                                   images_to_signed(images))
+    return self.code(z), jnp.argmax(logits, -1)
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _rebuild(self, state, z, labels):
+    return signed_to_images(self.generate(state.params, state.batch_stats, z,
+                                          self.model.encode_labels(labels)))
+
+  def encode(self, state: TrainState, images: np.ndarray) -> dict[str, np.ndarray]:
+    """'z' (N, z_dim) and 'predicted' class ids (N,) of uint8 images (N, H, W), in order."""
+    zs, predicted = [np.zeros((0, self.model.z_dim), np.float32)], [np.zeros((0,), np.int32)]
+    for (chunk,), valid in pipeline.padded_chunks(self.config.eval.batch_size, images):
+      z, labels = self._encode(state, jnp.asarray(chunk)[..., None])
+      zs.append(np.asarray(z)[:valid])
+      predicted.append(np.asarray(labels, np.int32)[:valid])
+    return {'z': np.concatenate(zs), 'predicted': np.concatenate(predicted)}
+
+  def rebuild(self, state: TrainState, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """uint8 letters (N, H, W) that the generator draws from z with the given labels."""
+    out = []
+    for (z_chunk, label_chunk), valid in pipeline.padded_chunks(
+        self.config.eval.batch_size, np.asarray(z, np.float32), np.asarray(labels, np.int32)):
+      out.append(np.asarray(self._rebuild(state, jnp.asarray(z_chunk),
+                                          jnp.asarray(label_chunk)))[:valid])
+    return np.concatenate(out)
+
+  def grids(self, state: TrainState, dataset: LetterDataset, z: np.ndarray
+            ) -> dict[str, np.ndarray]:
+    """'reconstruction': originals over their reconstructions; 'edit': under the originals,
+    each one's z drawn as every letter (one row per letter, its style kept)."""
+    columns = min(self.config.eval.grid_columns, len(dataset))
+    originals, z = dataset.images[:columns], z[:columns]
+    rebuilt = self.rebuild(state, z, dataset.labels[:columns])
+    edits = self.rebuild(state, np.tile(z, (self.num_classes, 1)),
+                         np.repeat(np.arange(self.num_classes), columns))
+    return {'reconstruction': image_grid(np.concatenate([originals, rebuilt]), columns),
+            'edit': image_grid(np.concatenate([originals, edits]), columns,
+                               row_names=['original', *self.data_info.vocabulary.labels])}
+
+  def code_pictures(self, dataset: LetterDataset, z: np.ndarray) -> dict[str, np.ndarray]:
+    """'neighbours': rows of a query letter then the letters nearest to it in z; 'z_pca': the
+    codes on their first two principal components, coloured by letter."""
+    queries = np.arange(min(_NEIGHBOUR_QUERIES, len(dataset)))
+    neighbours = codes.nearest_neighbours(z, queries, min(_NEIGHBOURS, len(dataset) - 1))
+    rows = np.concatenate([queries[:, None], neighbours], axis=1)
+    return {'neighbours': image_grid(dataset.images[rows.reshape(-1)], rows.shape[1]),
+            'z_pca': codes.scatter_plot(codes.principal_components(z), dataset.labels,
+                                        self.data_info.vocabulary.labels)}
+
+  def snapshot(self, state, reference: LetterDataset) -> dict[str, np.ndarray]:
+    columns = min(self.config.eval.grid_columns, len(reference))
+    return self.grids(state, reference, self.encode(state, reference.images[:columns])['z'])
+
+  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
+               out_dir: Optional[str]) -> base.EvalResult:
+    result = base.EvalResult(scalars={})
+    for name, dataset in datasets.items():
+      encoded = self.encode(state, dataset.images)
+      z, predicted = encoded['z'], encoded['predicted']
+      scalars = reconstruction_errors(dataset.images, self.rebuild(state, z, dataset.labels))
+      scalars['y_accuracy'] = float(np.mean(predicted == dataset.labels))
+      edited = reconstruction_errors(dataset.images, self.rebuild(state, z, predicted))
+      scalars['reconstruction_l2_predicted_labels'] = edited['reconstruction_l2']
+      result.scalars[name] = scalars
+      result.report[name] = dict(scalars, count=len(dataset))
+      logging.info('%s: reconstruction L2 %.4f (random image %.4f), y accuracy %.4f', name,
+                   scalars['reconstruction_l2'], scalars['random_image_l2'],
+                   scalars['y_accuracy'])
+      pictures = {**self.grids(state, dataset, z), **self.code_pictures(dataset, z)}
+      for tag, image in pictures.items():
+        result.add_image(f'{name}/{tag}', image, out_dir, f'{tag}_{name}.png')
+    result.write_report(out_dir)
+    return result
+
+
+class GanEncodingTask(EncodingTask):
+  """An encoder trained together with a generator and a discriminator (self.discriminator),
+  each part with its own optimizer state."""
+
+  def discriminator_inputs(self, image, z, y) -> tuple:
+    """What the discriminator reads: (image, label) unless it also reads z."""
+    del z
+    return image, y
+
+  def fresh_variables(self, rng: jax.Array) -> dict:
+    """{'params': {part: ...}, 'batch_stats': {part: ...}}, freshly initialised."""
+    g_rng, e_rng, d_rng = jax.random.split(rng, 3)
+    z = jnp.zeros((1, self.model.z_dim))
+    y = jnp.zeros((1, self.model.label_dim))
+    image = jnp.zeros((1, *self.data_info.image_shape, 1))
+    fresh = {GENERATOR: self.model.generator.init(g_rng, z, y),
+             ENCODER: self.encoder.init(e_rng, image),
+             DISCRIMINATOR: self.discriminator.init(d_rng,
+                                                    *self.discriminator_inputs(image, z, y))}
+    return {collection: {part: v.get(collection, {}) for part, v in fresh.items()}
+            for collection in ('params', 'batch_stats')}
+
+  def parts_state(self, variables: dict) -> PartsState:
+    tx = make_optimizer(self.config.optimizer, self.config.train.steps)
+    return PartsState.create_parts(apply_fn=None, params=variables['params'],
+                                   batch_stats=variables['batch_stats'],
+                                   txs={part: tx for part in variables['params']})
+
+  def init_state(self, rng):
+    return self.parts_state(self.fresh_variables(rng))

@@ -1,0 +1,158 @@
+"""The encoder task: grafted from the GAN's discriminator, the generator frozen, z exported."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from hwr_jax.config_lib import load_config_file
+from hwr_jax.errors import ConfigError
+from hwr_jax.models import dcgan
+from hwr_jax.tasks import encoder as encoder_task
+from hwr_jax.tasks.adversarial import DISCRIMINATOR, GENERATOR
+from hwr_jax.training import loop
+from hwr_jax.training.restore import load_trained
+from hwr_jax.training.writers import read_metrics
+
+
+@pytest.fixture(scope='module')
+def gan_workdir(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp('gan'))
+  config = load_config_file('configs/gan.py:tiny')
+  config.train.update(steps=30, checkpoint_every=30, sample_every=0)
+  loop.train_and_evaluate(config, workdir)
+  return workdir
+
+
+def encoder_config(gan_workdir, **settings):
+  config = load_config_file('configs/encoder.py:tiny')
+  config.encoder.gan_workdir = gan_workdir
+  config.encoder.update(settings)
+  return config
+
+
+def trained_encoder(gan_workdir, workdir, steps=40, **settings):
+  config = encoder_config(gan_workdir, **settings)
+  config.train.update(steps=steps, log_every=1, checkpoint_every=steps, sample_every=0)
+  config.optimizer.learning_rate = 2e-3
+  loop.train_and_evaluate(config, str(workdir))
+  return config
+
+
+def built_task(gan_workdir, **settings):
+  run = loop.build_run(encoder_config(gan_workdir, **settings))
+  return run.task, jax.device_get(run.initial_state)
+
+
+def test_grafted_encoder_starts_as_the_trained_discriminator(gan_workdir):
+  task, state = built_task(gan_workdir)
+  _, gan = load_trained(gan_workdir)
+  discriminator = jax.device_get(gan.params[DISCRIMINATOR])
+  encoder = state.params[encoder_task.ENCODER]
+  trunk = [name for name in encoder if name not in dcgan.ENCODER_HEADS]
+  assert trunk and set(trunk) | {'Conv_0'} == set(discriminator)
+  for name in trunk:
+    jax.tree.map(np.testing.assert_array_equal, encoder[name], discriminator[name])
+  jax.tree.map(np.testing.assert_array_equal, state.batch_stats[encoder_task.ENCODER],
+               jax.device_get(gan.batch_stats[DISCRIMINATOR]))
+  assert encoder['z_head']['kernel'].shape[-1] == task.model.z_dim
+  assert encoder['y_head']['kernel'].shape[-1] == task.num_classes
+  jax.tree.map(np.testing.assert_array_equal, state.params[GENERATOR],
+               jax.device_get(gan.params[GENERATOR]))
+
+  _, fresh = built_task(gan_workdir, graft=False)
+  assert not np.array_equal(fresh.params[encoder_task.ENCODER]['Downsample_0']['Conv_0']['kernel'],
+                            encoder['Downsample_0']['Conv_0']['kernel'])
+
+
+@pytest.mark.parametrize('settings,falling', [
+    (dict(objective='reconstruction'), 'reconstruction'),
+    (dict(objective='icgan'), 'z_mse'),
+    (dict(objective='icgan', architecture='independent', graft=False, y_loss='mse'), 'z_mse'),
+    (dict(objective='icgan', architecture='joint', graft=False, y_loss='mse'), 'y_loss'),
+], ids=['reconstruction', 'icgan', 'icgan_independent', 'icgan_joint'])
+def test_training_keeps_the_generator_bit_identical_and_its_loss_falls(
+    gan_workdir, tmp_path, settings, falling):
+  trained_encoder(gan_workdir, tmp_path, **settings)
+  _, gan = load_trained(gan_workdir)
+  _, state = load_trained(str(tmp_path))
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.params[GENERATOR]),
+               jax.device_get(gan.params[GENERATOR]))
+  jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.batch_stats[GENERATOR]),
+               jax.device_get(gan.batch_stats[GENERATOR]))
+  curve = [r[falling] for r in read_metrics(str(tmp_path)) if r['split'] == 'train']
+  assert len(curve) == 40
+  assert np.mean(curve[-10:]) < 0.9 * np.mean(curve[:10]), curve
+  report = json.loads((tmp_path / 'eval' / 'report.json').read_text())
+  assert report['test']['reconstruction_l2'] > 0
+  for picture in ('reconstruction_test.png', 'edit_test.png'):
+    assert os.path.getsize(tmp_path / 'eval' / picture) > 0
+
+
+def test_data_other_than_the_gans_is_refused(gan_workdir):
+  config = encoder_config(gan_workdir)
+  config.data.image_size = 20
+  with pytest.raises(ConfigError, match=r'gan_workdir=.* 22 classes of \(16, 16\) images, this '
+                     r'data has 22 classes of \(20, 20\)'):
+    loop.build_run(config)
+
+
+def test_a_workdir_that_is_not_a_gan_is_refused(gan_workdir, tmp_path):
+  trained_encoder(gan_workdir, tmp_path, steps=2)
+  with pytest.raises(ConfigError, match='holds a encoder run, not a GAN'):
+    loop.build_run(encoder_config(str(tmp_path)))
+
+
+def test_exported_codes_follow_the_input_order(gan_workdir, tmp_path, launcher):
+  workdir = tmp_path / 'encoder'
+  trained_encoder(gan_workdir, workdir, steps=4)
+  task, state = load_trained(str(workdir))
+  run_data = loop.build_run(task.config).data
+  out = tmp_path / 'codes.npz'
+  launcher('encode', f'--workdir={workdir}', f'--out={out}')
+  codes = np.load(out)
+  sets = [run_data.train, run_data.test, *run_data.extra_tests.values()]
+  names = np.concatenate([d.names for d in sets])
+  np.testing.assert_array_equal(codes['names'], names)
+  np.testing.assert_array_equal(codes['labels'], np.concatenate([d.labels for d in sets]))
+  assert list(codes['split']).count('test') == len(run_data.test)
+  # Each image's code is its own: encoded alone, in reverse order, the rows are the same.
+  test_rows = codes['split'] == 'test'
+  reversed_codes = task.encode(state, run_data.test.images[::-1])['z'][::-1]
+  np.testing.assert_allclose(codes['z'][test_rows], reversed_codes, rtol=1e-5, atol=1e-6)
+  alone = task.encode(state, run_data.test.images[3:4])['z'][0]
+  np.testing.assert_allclose(codes['z'][test_rows][3], alone, rtol=1e-5, atol=1e-6)
+  assert codes['z'].shape == (len(names), task.model.z_dim)
+
+
+def test_graft_needs_the_discriminator_architecture(gan_workdir):
+  with pytest.raises(ConfigError, match='encoder.graft=True grafts the discriminator'):
+    loop.build_run(encoder_config(gan_workdir, architecture='joint'))
+
+
+def test_combined_fine_tuning_starts_from_both_runs_and_trains_all_three(gan_workdir, tmp_path):
+  encoder_workdir = tmp_path / 'encoder'
+  trained_encoder(gan_workdir, encoder_workdir, steps=10)
+  config = load_config_file('configs/finetune.py:tiny')
+  config.finetune.encoder_workdir = str(encoder_workdir)
+  config.train.update(steps=40, log_every=1, checkpoint_every=40, sample_every=0)
+  config.optimizer.learning_rate = 1e-3
+  run = loop.build_run(config)
+  _, encoder_state = load_trained(str(encoder_workdir))
+  _, gan = load_trained(gan_workdir)
+  start = jax.device_get(run.initial_state)
+  for part, source in ((encoder_task.ENCODER, encoder_state), (GENERATOR, encoder_state),
+                       (DISCRIMINATOR, gan)):
+    jax.tree.map(np.testing.assert_array_equal, start.params[part],
+                 jax.device_get(source.params[part]))
+  loop.train_and_evaluate(config, str(tmp_path / 'finetune'))
+  _, state = load_trained(str(tmp_path / 'finetune'))
+  for part in (encoder_task.ENCODER, GENERATOR, DISCRIMINATOR):
+    pairs = zip(jax.tree.leaves(jax.device_get(state.params[part])),
+                jax.tree.leaves(start.params[part]))
+    assert any(not np.array_equal(after, before) for after, before in pairs), part
+  curve = [r['reconstruction'] for r in read_metrics(str(tmp_path / 'finetune'))
+           if r['split'] == 'train']
+  assert np.mean(curve[-10:]) < 0.9 * np.mean(curve[:10]), curve
