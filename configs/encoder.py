@@ -15,6 +15,11 @@ Variants (the part after the colon):
 
 Settings most studies change:
   --config.encoder.graft=false            start from a fresh encoder (the baseline)
+  --config.encoder.trunk_lr_scale=1.0     train the discriminator's layers at the heads' rate
+                                          (default 0.1: Adam moves every weight by about the
+                                          learning rate, 5e-4, per step, against weights of
+                                          about 0.02, so at the full rate the first hundred
+                                          steps overwrite what the discriminator learned)
   --config.encoder.objective=icgan        regress z of generated letters instead of rebuilding
                                           real ones
   --config.encoder.gan_workdir=DIR        another GAN run (same data)
@@ -38,7 +43,7 @@ def get_config(variant: str = 'syriac'):
   config = config_lib.gan_follow_on_config('encoder')
   config.encoder = ml_collections.ConfigDict(dict(
       gan_workdir='runs/gan', gan_step=-1, architecture='discriminator', graft=True,
-      objective='reconstruction', y_loss='cross_entropy', y_weight=0.1))
+      objective='reconstruction', y_loss='cross_entropy', y_weight=0.1, trunk_lr_scale=0.1))
   config.optimizer.update(learning_rate=5e-4, schedule='constant')
   if variant == 'fashion_mnist':
     config.data = config_lib.fashion_mnist_block()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
-import json
 import os
 
 import ml_collections
@@ -32,7 +31,7 @@ from ml_collections import config_flags
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
-from hwr_jax.io_utils import atomic_file, write_json
+from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.tasks.base import EvalResult
 from hwr_jax.training.loop import train_and_evaluate
 from launch.common import parse_flags, report_errors
@@ -135,17 +134,6 @@ def cell_name(cell: dict) -> str:
   return ','.join(f'{key.rsplit(".", 1)[-1]}={value}' for key, value in cell.items())
 
 
-def format_table(rows: list[dict], axes: list[str], figures: list[str]) -> str:
-  """A Markdown table: the axis values, then the figures."""
-  header = [key.rsplit('.', 1)[-1] for key in axes] + figures
-  lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-  for row in rows:
-    cells = [str(row['cell'][key]) for key in axes] + [
-        f'{row["scalars"][name]:.4f}' if name in row['scalars'] else '-' for name in figures]
-    lines.append('| ' + ' | '.join(cells) + ' |')
-  return '\n'.join(lines)
-
-
 @report_errors
 def main(argv):
   del argv
@@ -168,10 +156,8 @@ def main(argv):
       row['scalars'].update(figures)
     rows.append(row)
   figures = sorted({name for row in rows for name in row['scalars']})
-  table = format_table(rows, keys, figures)
-  with atomic_file(os.path.join(_WORKDIR.value, 'table.md')) as f:
-    f.write(table + '\n')
-  write_json(os.path.join(_WORKDIR.value, 'table.json'), rows)
+  table = figures_table(rows, keys, figures)
+  write_table(_WORKDIR.value, table, rows)
   print(table)
 
 

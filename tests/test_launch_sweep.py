@@ -69,6 +69,23 @@ def test_a_pipeline_trains_an_encoder_of_every_gan(tmp_path, launcher):
   assert [row['then_workdir'] for row in rows] == [str(tmp_path / 'z_dim=4.encoder'),
                                                    str(tmp_path / 'z_dim=8.encoder')]
 
+  # launch.compare tabulates the same runs from their workdirs alone.
+  encoders = [row['then_workdir'] for row in rows]
+  compared = launcher('compare', f'--workdirs={",".join(encoders)}',
+                      '--figures=reconstruction_l2,y_accuracy', f'--out={tmp_path / "cmp"}')
+  lines = compared.stdout.strip().splitlines()
+  assert lines[0] == '| run | task | reconstruction_l2 | y_accuracy |'
+  for line, row in zip(lines[2:], rows):
+    assert line == (f'| z_dim={row["cell"]["model.z_dim"]}.encoder | encoder | '
+                    f'{row["scalars"]["encoder.reconstruction_l2"]:.4f} | '
+                    f'{row["scalars"]["encoder.y_accuracy"]:.4f} |')
+  assert (tmp_path / 'cmp' / 'table.md').read_text().strip() == compared.stdout.strip()
+
+  os.remove(os.path.join(encoders[0], 'eval', 'report.json'))
+  unfinished = launcher('compare', f'--workdirs={",".join(encoders)}', check=False)
+  assert unfinished.returncode == 2
+  assert f'{encoders[0]}: no eval/report.json' in unfinished.stderr
+
 
 def test_a_bad_follow_on_setting_fails_before_anything_trains(tmp_path, launcher):
   result = launcher('sweep', '--config=configs/gan.py:tiny', f'--workdir={tmp_path / "s"}',

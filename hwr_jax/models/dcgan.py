@@ -25,7 +25,7 @@ differ only in summation order (fused steps, several devices) drift apart.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -219,28 +219,47 @@ class Encoder(Discriminator):
 
   It reads no label: where the discriminator it mirrors joins `label_planes` label planes,
   the encoder's are zeros. So its trunk has the discriminator's parameters, shape for shape,
-  and grafts whole (hwr_jax/training/graft.py); only the two output layers are its own."""
+  and grafts whole (hwr_jax/training/graft.py); only the output layers (heads) are its own."""
 
   label_planes: int = 0
   z_dim: int = 100
   num_classes: int = 0
 
+  # The outputs, in order: z, label logits (and a DiscriminatorEncoder's real/fake scores).
+  heads: ClassVar[str] = 'zy'
+
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool = False, outputs: str = 'zy'):
-    """outputs: which of 'z' and 'y' to compute (the other comes back None)."""
+  def __call__(self, x: jax.Array, *, train: bool = False, outputs: str | None = None):
+    """A tuple of one output per head; those not named in `outputs` (default: all) come back
+    None."""
     x = self.trunk(x, jnp.zeros((x.shape[0], self.label_planes), x.dtype), train)
-    z = logits = None
-    if 'z' in outputs:
-      z = self.output_layer(self.z_dim, name='z_head')(x).reshape(x.shape[0], -1)
-      z = z.astype(jnp.float32)
-    if 'y' in outputs:
-      logits = (self.output_layer(self.num_classes, name='y_head')(x).reshape(x.shape[0], -1)
-                if self.num_classes else jnp.zeros((x.shape[0], 0), self.dtype))
-      logits = logits.astype(jnp.float32)
-    return z, logits
+    outputs = self.heads if outputs is None else outputs
+    return tuple(self.head(x, letter) if letter in outputs else None for letter in self.heads)
+
+  def head(self, x: jax.Array, letter: str) -> jax.Array:
+    features = self.z_dim if letter == 'z' else self.num_classes
+    if not features:
+      return jnp.zeros((x.shape[0], 0), jnp.float32)
+    out = self.output_layer(features, name=f'{letter}_head')(x)
+    return out.reshape(x.shape[0], -1).astype(jnp.float32)
 
 
-ENCODER_HEADS = ('z_head', 'y_head')
+ENCODER_HEADS = ('z_head', 'y_head', 'd_head')
+
+
+class DiscriminatorEncoder(Encoder):
+  """A discriminator that also encodes: images (B, S, S, 1) -> (z, label logits, real/fake
+  scores (B, num_classes)), from one trunk. The trunk reads no label (as the Encoder's), so
+  letters can be encoded unlabelled; the discriminator is conditional through its head, one
+  real/fake score per class, of which the letter's own class counts (`class_logit`)."""
+
+  heads: ClassVar[str] = 'zyd'
+
+
+def class_logit(scores: jax.Array, y: jax.Array) -> jax.Array:
+  """The real/fake logit (B,) of each letter's own class, from per-class scores (B, K) and
+  signed one-hot labels (B, K)."""
+  return jnp.sum(scores * (y + 1.0) / 2.0, axis=-1)
 
 
 class JointDiscriminator(Discriminator):
@@ -311,6 +330,13 @@ class Model:
                    self.label_position, self.bias_before_norm, self.dtype,
                    label_planes=self.label_dim, z_dim=z_dim or self.z_dim,
                    num_classes=self.label_dim)
+
+  def discriminator_encoder(self) -> DiscriminatorEncoder:
+    """One network that discriminates (per class) and encodes, from a conditional model."""
+    return DiscriminatorEncoder(self.image_size, self.width, self.convs_per_block,
+                                self.downsampling, self.label_position, self.bias_before_norm,
+                                self.dtype, label_planes=self.label_dim, z_dim=self.z_dim,
+                                num_classes=self.label_dim)
 
   @property
   def joint_discriminator(self) -> JointDiscriminator:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.adversarial import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                       images_to_signed, label_log_probs)
-from hwr_jax.tasks.encoding import ENCODER, apply_train, build_model, sample_prior
+                                       label_log_probs)
+from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
+                                    label_loss)
 
 
 class Task(encoding.GanEncodingTask):
@@ -36,10 +36,7 @@ class Task(encoding.GanEncodingTask):
     return image, z, y
 
   def train_step(self, state, batch, rng):
-    real = images_to_signed(batch['image'])
-    labels = batch['label']
-    y_real = self.model.encode_labels(labels)
-    z, y_fake = sample_prior(self.model, self.label_log_probs, rng, real.shape[0])
+    real, labels, y_real, z, y_fake = self.real_and_prior(batch, rng)
     stats = state.batch_stats
 
     def forward(params):
@@ -56,34 +53,19 @@ class Task(encoding.GanEncodingTask):
       return (real_logits, fake_logits, scores, z_real), new_stats
 
     outputs, pull_back, new_stats = jax.vjp(forward, state.params, has_aux=True)
-
-    def d_loss_fn(outputs):
-      real_logits, fake_logits, _, _ = outputs
-      return bce_real(real_logits) + bce_fake(fake_logits)
-
-    def y_loss_of(outputs):
-      return optax.softmax_cross_entropy_with_integer_labels(outputs[2], labels).mean()
-
-    def ge_loss_fn(outputs):
-      real_logits, fake_logits, _, _ = outputs
-      return (bce_fake(real_logits) + bce_real(fake_logits)
-              + self.config.bigan.y_weight * y_loss_of(outputs))
-
-    d_loss, d_cotangent = jax.value_and_grad(d_loss_fn)(outputs)
-    ge_loss, ge_cotangent = jax.value_and_grad(ge_loss_fn)(outputs)
-    (d_grads,) = pull_back(d_cotangent)
-    (ge_grads,) = pull_back(ge_cotangent)
-    for part, grads in ((DISCRIMINATOR, d_grads), (GENERATOR, ge_grads), (ENCODER, ge_grads)):
-      state = state.update_part(part, grads[part], new_stats[part])
     real_logits, fake_logits, scores, z_real = outputs
+    losses = {
+        'd_loss': (lambda o: bce_real(o[0]) + bce_fake(o[1]), (DISCRIMINATOR,)),
+        'ge_loss': (lambda o: (bce_fake(o[0]) + bce_real(o[1])
+                               + self.config.bigan.y_weight * label_loss(o[2], labels)),
+                    (GENERATOR, ENCODER))}
+    state, values, grad_norm = self.update_parts(state, outputs, pull_back, new_stats, losses)
     rebuilt = self.generate(state.params, state.batch_stats, jax.lax.stop_gradient(z_real),
                             y_real)
-    return state.advance(), {
-        'loss': d_loss + ge_loss, 'd_loss': d_loss, 'ge_loss': ge_loss,
+    return state, {
+        **values, 'loss': sum(values.values()),
         'd_real': jnp.mean(jax.nn.sigmoid(real_logits)),
         'd_fake': jnp.mean(jax.nn.sigmoid(fake_logits)),
         'reconstruction': jnp.mean((rebuilt - real) ** 2),
-        'y_loss': y_loss_of(outputs), 'y_accuracy': jnp.mean(jnp.argmax(scores, -1) == labels),
-        'grad_norm': optax.tree.norm({DISCRIMINATOR: d_grads[DISCRIMINATOR],
-                                      GENERATOR: ge_grads[GENERATOR],
-                                      ENCODER: ge_grads[ENCODER]})}
+        'y_loss': label_loss(scores, labels), 'y_accuracy': label_accuracy(scores, labels),
+        'grad_norm': grad_norm}

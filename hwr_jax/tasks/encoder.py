@@ -3,7 +3,9 @@
 The encoder (hwr_jax/models/dcgan.py `Encoder`) is the GAN's discriminator with its output
 widened to z and to the class logits. It starts from the trained discriminator: every layer but
 the output is grafted from the GAN's checkpoint (hwr_jax/training/graft.py), unless
-encoder.graft is false (the baseline it is compared with). The generator is read from the same
+encoder.graft is false (the baseline it is compared with). Those layers (the trunk) learn at
+encoder.trunk_lr_scale times the heads' learning rate, so that grafted features are tuned
+rather than overwritten in the first steps. The generator is read from the same
 checkpoint and frozen: the optimizer gives it zero updates (optax.set_to_zero under
 multi_transform), so its parameters stay bit for bit those of the GAN.
 
@@ -24,6 +26,7 @@ from typing import Mapping, Optional
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import optax
 from absl import logging
 
@@ -39,12 +42,18 @@ from hwr_jax.training.state import TrainState
 
 OBJECTIVES = ('reconstruction', 'icgan')
 Y_LOSSES = ('cross_entropy', 'mse')
-TRAINED, FROZEN = 'trained', 'frozen'
+HEADS, TRUNK, FROZEN = 'heads', 'trunk', 'frozen'
 
 
-def frozen_generator_labels(params: Mapping) -> dict:
-  """multi_transform labels: the encoder trained, the generator frozen."""
-  return {part: jax.tree.map(lambda _: FROZEN if part == GENERATOR else TRAINED, tree)
+def parameter_groups(params: Mapping) -> dict:
+  """multi_transform labels: the generator frozen; the encoder's heads, and its trunk (the
+  discriminator's layers, grafted or fresh: every other layer)."""
+  def encoder_group(name):
+    return HEADS if name in dcgan.ENCODER_HEADS else TRUNK
+
+  return {part: ({name: jax.tree.map(lambda _, n=name: encoder_group(n), layer)
+                  for name, layer in tree.items()} if part == ENCODER
+                 else jax.tree.map(lambda _: FROZEN, tree))
           for part, tree in params.items()}
 
 
@@ -92,6 +101,15 @@ class Task(encoding.EncodingTask):
                                            gan_config.gan.label_sampling)
     self.gan_variables: Optional[dict] = None
 
+  @property
+  def trunk_lr_scale(self) -> float:
+    """encoder.trunk_lr_scale for the discriminator architecture (runs recorded before the
+    setting existed trained their trunk at the full rate); the IcGAN encoders have no heads
+    apart from their layers, so all of them train at the full rate."""
+    if self.config.encoder.architecture != 'discriminator':
+      return 1.0
+    return self.config.encoder.get('trunk_lr_scale', 1.0)
+
   def build_encoder(self):
     settings = self.config.encoder
     if settings.y_loss not in Y_LOSSES:
@@ -128,9 +146,13 @@ class Task(encoding.EncodingTask):
       encoder, report = graft.graft(source, encoder, graft_mapping(encoder))
       logging.info('Encoder from the discriminator: %s', report.summary())
     params = {ENCODER: encoder['params'], GENERATOR: gan['params'][GENERATOR]}
+    steps = self.config.train.steps
+    trunk_optimizer = ml_collections.ConfigDict(self.config.optimizer.to_dict())
+    trunk_optimizer.learning_rate *= self.trunk_lr_scale
     tx = optax.multi_transform(
-        {TRAINED: make_optimizer(self.config.optimizer, self.config.train.steps),
-         FROZEN: optax.set_to_zero()}, frozen_generator_labels)
+        {HEADS: make_optimizer(self.config.optimizer, steps),
+         TRUNK: make_optimizer(trunk_optimizer, steps), FROZEN: optax.set_to_zero()},
+        parameter_groups)
     return TrainState.create(apply_fn=None, params=params, tx=tx,
                              batch_stats={ENCODER: encoder['batch_stats'],
                                           GENERATOR: gan['batch_stats'][GENERATOR]})
@@ -172,7 +194,7 @@ class Task(encoding.EncodingTask):
         metrics = {'z_mse': z_term}
       y_loss = self.y_loss(scores, labels)
       metrics.update(reconstruction=reconstruction, y_loss=y_loss,
-                     y_accuracy=jnp.mean(jnp.argmax(scores, -1) == labels))
+                     y_accuracy=encoding.label_accuracy(scores, labels))
       loss = z_term + self.config.encoder.y_weight * y_loss
       return loss, (stats, metrics)
 
@@ -184,4 +206,4 @@ class Task(encoding.EncodingTask):
   def y_loss(self, scores: jax.Array, labels: jax.Array) -> jax.Array:
     if self.config.encoder.y_loss == 'mse':
       return jnp.mean((scores - self.model.encode_labels(labels)) ** 2)
-    return optax.softmax_cross_entropy_with_integer_labels(scores, labels).mean()
+    return encoding.label_loss(scores, labels)

@@ -17,6 +17,7 @@ from typing import Mapping, Optional
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from absl import logging
 
 from hwr_jax.data import pipeline
@@ -64,11 +65,20 @@ def sample_prior(model: dcgan.Model, log_probs, rng: jax.Array, count: int):
   return jax.random.normal(z_rng, (count, model.z_dim)), model.encode_labels(labels)
 
 
-def apply_train(module, params, batch_stats, *args, collections=('batch_stats',)):
+def label_loss(scores: jax.Array, labels: jax.Array) -> jax.Array:
+  """Mean cross-entropy of label logits against class ids."""
+  return optax.softmax_cross_entropy_with_integer_labels(scores, labels).mean()
+
+
+def label_accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
+  return jnp.mean(jnp.argmax(scores, -1) == labels)
+
+
+def apply_train(module, params, batch_stats, *args, collections=('batch_stats',), **kwargs):
   """module in training mode: its output and its updated batch statistics (and any other
   mutable collections asked for)."""
   out, updates = module.apply({'params': params, 'batch_stats': batch_stats}, *args,
-                              train=True, mutable=list(collections))
+                              train=True, mutable=list(collections), **kwargs)
   return out, updates
 
 
@@ -90,9 +100,9 @@ class EncodingTask(base.Task):
 
   @functools.partial(jax.jit, static_argnums=0)
   def _encode(self, state, images):
-    z, logits = self.encoder.apply({'params': state.params[ENCODER],
-                                    'batch_stats': state.batch_stats[ENCODER]},
-                                   images_to_signed(images))
+    z, logits, *_ = self.encoder.apply({'params': state.params[ENCODER],
+                                        'batch_stats': state.batch_stats[ENCODER]},
+                                        images_to_signed(images))
     return self.code(z), jnp.argmax(logits, -1)
 
   @functools.partial(jax.jit, static_argnums=0)
@@ -168,8 +178,8 @@ class EncodingTask(base.Task):
 
 
 class GanEncodingTask(EncodingTask):
-  """An encoder trained together with a generator and a discriminator (self.discriminator),
-  each part with its own optimizer state."""
+  """An encoder trained together with a generator and a discriminator (self.discriminator;
+  None where the encoder is the discriminator), each part with its own optimizer state."""
 
   def discriminator_inputs(self, image, z, y) -> tuple:
     """What the discriminator reads: (image, label) unless it also reads z."""
@@ -178,14 +188,15 @@ class GanEncodingTask(EncodingTask):
 
   def fresh_variables(self, rng: jax.Array) -> dict:
     """{'params': {part: ...}, 'batch_stats': {part: ...}}, freshly initialised."""
-    g_rng, e_rng, d_rng = jax.random.split(rng, 3)
     z = jnp.zeros((1, self.model.z_dim))
     y = jnp.zeros((1, self.model.label_dim))
     image = jnp.zeros((1, *self.data_info.image_shape, 1))
-    fresh = {GENERATOR: self.model.generator.init(g_rng, z, y),
-             ENCODER: self.encoder.init(e_rng, image),
-             DISCRIMINATOR: self.discriminator.init(d_rng,
-                                                    *self.discriminator_inputs(image, z, y))}
+    modules = {GENERATOR: (self.model.generator, (z, y)), ENCODER: (self.encoder, (image,))}
+    if self.discriminator is not None:
+      modules[DISCRIMINATOR] = (self.discriminator, self.discriminator_inputs(image, z, y))
+    fresh = {part: module.init(part_rng, *args)
+             for (part, (module, args)), part_rng in zip(modules.items(),
+                                                         jax.random.split(rng, 3))}
     return {collection: {part: v.get(collection, {}) for part, v in fresh.items()}
             for collection in ('params', 'batch_stats')}
 
@@ -197,3 +208,26 @@ class GanEncodingTask(EncodingTask):
 
   def init_state(self, rng):
     return self.parts_state(self.fresh_variables(rng))
+
+  def real_and_prior(self, batch, rng: jax.Array) -> tuple[jax.Array, ...]:
+    """A step's inputs: the real letters (signed), their class ids and label vectors, and as
+    many z and label vectors drawn from the prior (self.label_log_probs)."""
+    real = images_to_signed(batch['image'])
+    z, y = sample_prior(self.model, self.label_log_probs, rng, real.shape[0])
+    return real, batch['label'], self.model.encode_labels(batch['label']), z, y
+
+  def update_parts(self, state: PartsState, outputs, pull_back, new_stats: Mapping,
+                   losses: Mapping) -> tuple[PartsState, dict[str, jax.Array], jax.Array]:
+    """One step of every part from one shared forward pass (`jax.vjp` of the parameters to
+    `outputs`): each loss of the outputs is pulled back once and trains the parts it names.
+
+    losses: name -> (function of the outputs, the parts it trains). Returns the advanced
+    state, each loss's value, and the norm of every part's gradient."""
+    values, grads_of = {}, {}
+    for name, (loss_fn, parts) in losses.items():
+      values[name], cotangent = jax.value_and_grad(loss_fn)(outputs)
+      (grads,) = pull_back(cotangent)
+      for part in parts:
+        state = state.update_part(part, grads[part], new_stats[part])
+        grads_of[part] = grads[part]
+    return state.advance(), values, optax.tree.norm(grads_of)

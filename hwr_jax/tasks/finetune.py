@@ -16,16 +16,23 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 from absl import logging
 
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.adversarial import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                       images_to_signed, label_log_probs)
+                                       label_log_probs)
 from hwr_jax.tasks.encoder import Task as EncoderTask
-from hwr_jax.tasks.encoding import ENCODER, apply_train, sample_prior
+from hwr_jax.tasks.encoding import ENCODER, apply_train, label_accuracy, label_loss
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
+
+
+def part_shapes(state, parts) -> dict:
+  """The shapes of the named parts' params and batch statistics in `state`: the abstract tree
+  a partial restore of those parts reads."""
+  return {collection: {part: graft.shapes(tree[part]) for part in parts}
+          for collection, tree in (('params', state.params),
+                                   ('batch_stats', state.batch_stats))}
 
 
 class Task(encoding.GanEncodingTask):
@@ -52,16 +59,11 @@ class Task(encoding.GanEncodingTask):
   def prepare(self):
     """Reads the encoder and generator from the encoder run, the discriminator from its GAN."""
     template = self.init_state(jax.random.key(0))
-    parts = {collection: {part: graft.shapes(tree[part]) for part in (ENCODER, GENERATOR)}
-             for collection, tree in (('params', template.params),
-                                      ('batch_stats', template.batch_stats))}
-    encoder_vars, step = checkpoints.restore_subtrees(self.config.finetune.encoder_workdir,
-                                                      parts)
+    encoder_vars, step = checkpoints.restore_subtrees(
+        self.config.finetune.encoder_workdir, part_shapes(template, (ENCODER, GENERATOR)))
     gan_workdir = self.source.config.encoder.gan_workdir
-    d_parts = {collection: {DISCRIMINATOR: graft.shapes(tree[DISCRIMINATOR])}
-               for collection, tree in (('params', template.params),
-                                        ('batch_stats', template.batch_stats))}
-    d_vars, gan_step = checkpoints.restore_subtrees(gan_workdir, d_parts)
+    d_vars, gan_step = checkpoints.restore_subtrees(gan_workdir,
+                                                    part_shapes(template, (DISCRIMINATOR,)))
     self.variables = {collection: {**encoder_vars[collection], **d_vars[collection]}
                       for collection in ('params', 'batch_stats')}
     logging.info('Encoder and generator of step %d from %s, discriminator of step %d from %s',
@@ -71,10 +73,7 @@ class Task(encoding.GanEncodingTask):
     return self.parts_state(self.variables or self.fresh_variables(rng))
 
   def train_step(self, state, batch, rng):
-    real = images_to_signed(batch['image'])
-    labels = batch['label']
-    y_real = self.model.encode_labels(labels)
-    z_prior, y_prior = sample_prior(self.model, self.label_log_probs, rng, real.shape[0])
+    real, labels, y_real, z_prior, y_prior = self.real_and_prior(batch, rng)
     stats = state.batch_stats
     generator, discriminator = self.model.generator, self.model.discriminator
 
@@ -94,24 +93,18 @@ class Task(encoding.GanEncodingTask):
 
     outputs, pull_back, new_stats = jax.vjp(forward, state.params, has_aux=True)
     settings = self.config.finetune
-
-    def y_loss_of(o):
-      return optax.softmax_cross_entropy_with_integer_labels(o['scores'], labels).mean()
-
     losses = {
-        ENCODER: lambda o: o['reconstruction'] + settings.y_weight * y_loss_of(o),
-        GENERATOR: lambda o: bce_real(o['fake']) + settings.recon_weight * o['reconstruction'],
-        DISCRIMINATOR: lambda o: bce_real(o['real']) + bce_fake(o['fake'])}
-    metrics, grads_of = {}, {}
-    for part, loss_fn in losses.items():
-      value, cotangent = jax.value_and_grad(loss_fn)(outputs)
-      (grads,) = pull_back(cotangent)
-      state = state.update_part(part, grads[part], new_stats[part])
-      metrics[f'{part}_loss'], grads_of[part] = value, grads[part]
-    return state.advance(), {
-        **metrics, 'loss': sum(metrics.values()), 'reconstruction': outputs['reconstruction'],
-        'y_loss': y_loss_of(outputs),
-        'y_accuracy': jnp.mean(jnp.argmax(outputs['scores'], -1) == labels),
+        'encoder_loss': (lambda o: (o['reconstruction']
+                                    + settings.y_weight * label_loss(o['scores'], labels)),
+                         (ENCODER,)),
+        'generator_loss': (lambda o: bce_real(o['fake'])
+                           + settings.recon_weight * o['reconstruction'], (GENERATOR,)),
+        'discriminator_loss': (lambda o: bce_real(o['real']) + bce_fake(o['fake']),
+                               (DISCRIMINATOR,))}
+    state, values, grad_norm = self.update_parts(state, outputs, pull_back, new_stats, losses)
+    return state, {
+        **values, 'loss': sum(values.values()), 'reconstruction': outputs['reconstruction'],
+        'y_loss': label_loss(outputs['scores'], labels),
+        'y_accuracy': label_accuracy(outputs['scores'], labels),
         'd_real': jnp.mean(jax.nn.sigmoid(outputs['real'])),
-        'd_fake': jnp.mean(jax.nn.sigmoid(outputs['fake'])),
-        'grad_norm': optax.tree.norm(grads_of)}
+        'd_fake': jnp.mean(jax.nn.sigmoid(outputs['fake'])), 'grad_norm': grad_norm}

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.adversarial import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                       images_to_signed, label_log_probs)
-from hwr_jax.tasks.encoding import ENCODER, apply_train, build_model, sample_prior
+                                       label_log_probs)
+from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
+                                    label_loss)
 
 
 def gaussian_kl(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
@@ -47,11 +47,8 @@ class Task(encoding.GanEncodingTask):
     return z[:, :self.model.z_dim]
 
   def train_step(self, state, batch, rng):
-    real = images_to_signed(batch['image'])
-    labels = batch['label']
-    y_real = self.model.encode_labels(labels)
     prior_rng, noise_rng = jax.random.split(rng)
-    z_prior, y_prior = sample_prior(self.model, self.label_log_probs, prior_rng, real.shape[0])
+    real, labels, y_real, z_prior, y_prior = self.real_and_prior(batch, prior_rng)
     noise = jax.random.normal(noise_rng, z_prior.shape)
     stats = state.batch_stats
     generator, discriminator = self.model.generator, self.model.discriminator
@@ -84,26 +81,18 @@ class Task(encoding.GanEncodingTask):
 
     outputs, pull_back, new_stats = jax.vjp(forward, state.params, has_aux=True)
     settings = self.config.vaegan
-
-    def y_loss_of(o):
-      return optax.softmax_cross_entropy_with_integer_labels(o['scores'], labels).mean()
-
+    y_loss = label_loss(outputs['scores'], labels)
     losses = {
-        ENCODER: lambda o: (settings.kl_weight * o['kl'] + o['feature']
-                            + settings.y_weight * y_loss_of(o)),
-        GENERATOR: lambda o: (settings.gamma * o['feature'] + bce_real(o['rebuilt'])
-                              + bce_real(o['prior'])),
-        DISCRIMINATOR: lambda o: bce_real(o['real']) + bce_fake(o['rebuilt']) + bce_fake(
-            o['prior'])}
-    metrics, norms = {}, {}
-    for part, loss_fn in losses.items():
-      value, cotangent = jax.value_and_grad(loss_fn)(outputs)
-      (grads,) = pull_back(cotangent)
-      state = state.update_part(part, grads[part], new_stats[part])
-      metrics[f'{part}_loss'] = value
-      norms[part] = grads[part]
-    return state.advance(), {
-        **metrics, 'loss': sum(metrics.values()), 'kl': outputs['kl'],
+        'encoder_loss': (lambda o: (settings.kl_weight * o['kl'] + o['feature']
+                                    + settings.y_weight * label_loss(o['scores'], labels)),
+                         (ENCODER,)),
+        'generator_loss': (lambda o: (settings.gamma * o['feature'] + bce_real(o['rebuilt'])
+                                      + bce_real(o['prior'])), (GENERATOR,)),
+        'discriminator_loss': (lambda o: (bce_real(o['real']) + bce_fake(o['rebuilt'])
+                                          + bce_fake(o['prior'])), (DISCRIMINATOR,))}
+    state, values, grad_norm = self.update_parts(state, outputs, pull_back, new_stats, losses)
+    return state, {
+        **values, 'loss': sum(values.values()), 'kl': outputs['kl'],
         'feature_distance': outputs['feature'], 'reconstruction': outputs['pixels'],
-        'y_loss': y_loss_of(outputs), 'y_accuracy': jnp.mean(jnp.argmax(outputs['scores'], -1) == labels),
-        'grad_norm': optax.tree.norm(norms)}
+        'y_loss': y_loss, 'y_accuracy': label_accuracy(outputs['scores'], labels),
+        'grad_norm': grad_norm}

@@ -1,5 +1,7 @@
 """The GAN networks against the IcGAN reference tables (shared/reference/icgan.md)."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -89,6 +91,34 @@ def test_conditional_generator_output_changes_with_the_label_for_a_fixed_z():
 
 def test_labels_are_signed_one_hot():
   np.testing.assert_array_equal(dcgan.signed_one_hot(jnp.array([2]), 4), [[-1, -1, 1, -1]])
+
+
+def test_an_encoder_with_the_discriminators_layers_is_the_discriminator_reading_no_label():
+  model = dcgan.Model(num_classes=5, image_size=16, width=8)
+  variables = model.init(jax.random.key(1))
+  d_vars = {'params': variables['params']['discriminator'],
+            'batch_stats': variables['batch_stats']['discriminator']}
+  encoder = dataclasses.replace(model.encoder(z_dim=1), num_classes=0)
+  e_params = {name: tree for name, tree in d_vars['params'].items() if name != 'Conv_0'}
+  e_vars = {'params': {**e_params, 'z_head': d_vars['params']['Conv_0']},
+            'batch_stats': d_vars['batch_stats']}
+  images = jax.random.uniform(jax.random.key(2), (3, 16, 16, 1), minval=-1, maxval=1)
+  z, _ = encoder.apply(e_vars, images)
+  np.testing.assert_allclose(z[:, 0], model.discriminator.apply(d_vars, images, jnp.zeros((3, 5))),
+                             rtol=1e-5, atol=1e-5)
+
+
+def test_the_discriminator_encoder_scores_each_letter_by_its_own_class():
+  model = dcgan.Model(num_classes=4, image_size=16, width=8, z_dim=6)
+  network = model.discriminator_encoder()
+  images = jnp.zeros((2, 16, 16, 1))
+  variables = network.init(jax.random.key(0), images)
+  z, logits, scores = network.apply(variables, images)
+  assert (z.shape, logits.shape, scores.shape) == ((2, 6), (2, 4), (2, 4))
+  assert network.apply(variables, images, outputs='z')[1:] == (None, None)
+  scores = jnp.array([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]])
+  np.testing.assert_array_equal(dcgan.class_logit(scores, model.encode_labels(jnp.array([2, 0]))),
+                                [3.0, 5.0])
 
 
 def test_unconditional_model_reads_no_label():

@@ -69,7 +69,7 @@ def test_grafted_encoder_starts_as_the_trained_discriminator(gan_workdir):
 
 @pytest.mark.parametrize('settings,falling', [
     (dict(objective='reconstruction'), 'reconstruction'),
-    (dict(objective='icgan'), 'z_mse'),
+    (dict(objective='icgan', trunk_lr_scale=1.0), 'z_mse'),
     (dict(objective='icgan', architecture='independent', graft=False, y_loss='mse'), 'z_mse'),
     (dict(objective='icgan', architecture='joint', graft=False, y_loss='mse'), 'y_loss'),
 ], ids=['reconstruction', 'icgan', 'icgan_independent', 'icgan_joint'])
@@ -89,6 +89,23 @@ def test_training_keeps_the_generator_bit_identical_and_its_loss_falls(
   assert report['test']['reconstruction_l2'] > 0
   for picture in ('reconstruction_test.png', 'edit_test.png'):
     assert os.path.getsize(tmp_path / 'eval' / picture) > 0
+
+
+def test_the_trunk_learns_at_its_own_rate(gan_workdir, tmp_path):
+  """trunk_lr_scale=0 keeps the grafted discriminator layers as they were; the heads learn."""
+  trained_encoder(gan_workdir, tmp_path, steps=3, trunk_lr_scale=0.0)
+  _, gan = load_trained(gan_workdir)
+  _, state = load_trained(str(tmp_path))
+  encoder = jax.device_get(state.params[encoder_task.ENCODER])
+  discriminator = jax.device_get(gan.params[DISCRIMINATOR])
+  for name in encoder:
+    if name in dcgan.ENCODER_HEADS:
+      continue
+    jax.tree.map(np.testing.assert_array_equal, encoder[name], discriminator[name])
+  _, start = built_task(gan_workdir)
+  for head in ('z_head', 'y_head'):
+    assert not np.array_equal(encoder[head]['kernel'],
+                              start.params[encoder_task.ENCODER][head]['kernel'])
 
 
 def test_data_other_than_the_gans_is_refused(gan_workdir):

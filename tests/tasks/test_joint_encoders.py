@@ -1,4 +1,5 @@
-"""ALI/BiGAN and VAE-GAN: encoders trained together with their generator."""
+"""ALI/BiGAN, VAE-GAN and the discriminator-encoder GAN: encoders trained together with their
+generator."""
 
 import math
 
@@ -21,8 +22,9 @@ def test_gaussian_kl_equals_its_hand_computed_value():
   assert float(vaegan.gaussian_kl(mean, log_variance)) == pytest.approx(first / 2, rel=1e-6)
 
 
-@pytest.mark.parametrize('name,falling', [('bigan', ('y_loss', 'reconstruction')),
-                                          ('vaegan', ('encoder_loss', 'reconstruction'))])
+@pytest.mark.parametrize('name,falling', [
+    ('bigan', ('y_loss', 'reconstruction')), ('vaegan', ('encoder_loss', 'reconstruction')),
+    ('discriminator_encoder', ('discriminator_encoder_loss', 'reconstruction'))])
 def test_a_short_run_learns_and_encodes(name, falling, tmp_path):
   config = load_config_file(f'configs/{name}.py:tiny')
   config.train.update(steps=60, log_every=1, checkpoint_every=60)
@@ -37,7 +39,7 @@ def test_a_short_run_learns_and_encodes(name, falling, tmp_path):
   assert task.encode(state, images)['z'].shape == (5, task.model.z_dim)
 
 
-@pytest.mark.parametrize('name', ['bigan', 'vaegan'])
+@pytest.mark.parametrize('name', ['bigan', 'vaegan', 'discriminator_encoder'])
 def test_an_unconditional_model_is_refused(name):
   config = load_config_file(f'configs/{name}.py:tiny')
   config.model.conditional = False
