@@ -13,6 +13,7 @@ import os
 import ml_collections
 from ml_collections import config_dict
 
+from hwr_jax.training import early_stopping
 from hwr_jax.training.optimizers import default_optimizer_config
 
 FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
@@ -39,12 +40,18 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
     file's split column).
   extra_tests: more named test sets, 'name=path[:labels],name2=path2'; the synthetic source
     adds 'context' (context crops of the test letters) by itself.
+  targets / test_targets: binary targets for image-to-image tasks: a folder paired by file
+    name with the train (test) image folder; 'clean' (synthetic source: the context crops
+    paired with the generator's clean targets); or 'binarized' (any source: targets are the
+    images binarised at target_threshold, inputs the images on gray paper with Gaussian noise
+    of standard deviation input_noise, a fraction of 255).
   """
   block = ml_collections.ConfigDict(dict(
       source=source, train='', train_labels='', test='', test_labels='', extra_tests='',
       image_size=32, binarize_threshold=config_dict.placeholder(float), unlabelled='report',
       label_names='', images_key='', labels_key='',
       split='random', test_fraction=0.2, val_fraction=0.0,
+      targets='', test_targets='', target_threshold=0.5, input_noise=0.15,
       cache_dir='', synthetic=synthetic_block()))
   block.update(overrides)
   return block
@@ -86,7 +93,7 @@ def base_config(**train_overrides) -> ml_collections.ConfigDict:
   config.train = ml_collections.ConfigDict(dict(
       steps=1000, batch_size=128, log_every=100, checkpoint_every=500, keep_checkpoints=3,
       eval_every=0, sample_every=0, steps_per_call=1, compute_dtype='float32',
-      label_smoothing=0.0, nan_policy='stop'))
+      label_smoothing=0.0, nan_policy='stop', early_stopping=early_stopping.default_config()))
   config.train.update(train_overrides)
   config.eval = ml_collections.ConfigDict(dict(batch_size=500))
   config.optimizer = default_optimizer_config()
@@ -140,4 +147,18 @@ def gan_follow_on_config(task_name: str) -> ml_collections.ConfigDict:
   config.task_name = task_name
   config.eval.update(grid_columns=10)
   config.data = data_block('synthetic', image_size=64)
+  return config
+
+
+def autoencoder_config(model_name: str, **train_overrides) -> ml_collections.ConfigDict:
+  """An autoencoder of hwr_jax/models (task: autoencoder) on the synthetic Syriac letters:
+  Adam from 2e-3 with cosine decay; its loss weights in config.autoencoder."""
+  config = base_config(**train_overrides)
+  config.model_name = model_name
+  config.task_name = 'autoencoder'
+  config.data = data_block('synthetic')
+  config.optimizer.update(learning_rate=2e-3)
+  config.autoencoder = ml_collections.ConfigDict(dict(
+      sparsity_target=0.05, sparsity_weight=0.0, weight_decay=0.0))
+  config.eval.update(grid_columns=10)
   return config

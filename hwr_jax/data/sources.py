@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zlib
 from typing import Optional
 
 import ml_collections
 import numpy as np
 from absl import logging
 
-from hwr_jax.data import arrays, folders, idx, splits, synthetic
+from hwr_jax.data import arrays, folders, idx, paired, splits, synthetic
 from hwr_jax.data import images as images_lib
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
 
 SOURCES = ('synthetic', 'folder', 'idx', 'npz', 'arrays')
+# data.targets values that are rules rather than a folder of targets: the synthetic generator's
+# clean/ targets of its context crops, or targets binarised from the images themselves.
+CLEAN_TARGETS, BINARIZED_TARGETS = 'clean', 'binarized'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +78,34 @@ def label_names(config: ml_collections.ConfigDict) -> Optional[tuple[str, ...]]:
   return tuple(config.label_names.split(','))
 
 
+def binarized_pairs(dataset: LetterDataset, threshold: float, noise: float,
+                    seed_text: str) -> LetterDataset:
+  """Pairs built from plain images: the target is the image binarised at `threshold`, the
+  input the image on mid-gray paper with its contrast halved and Gaussian noise of standard
+  deviation `noise` (a fraction of 255) added. The noise is drawn from a generator seeded by
+  `seed_text` (the file name), so a data set always gets the same inputs."""
+  images_lib.check_threshold(threshold, 'data.target_threshold')
+  rng = np.random.default_rng(zlib.crc32(seed_text.encode()))
+  noisy = 64.0 + 0.5 * dataset.images + rng.normal(0.0, noise * 255.0, dataset.images.shape)
+  return dataclasses.replace(dataset, images=np.clip(np.rint(noisy), 0, 255).astype(np.uint8),
+                             targets=images_lib.binarize(dataset.images, threshold))
+
+
 def load_path(kind: str, path: str, labels: str, config: ml_collections.ConfigDict,
-              vocabulary: Optional[Vocabulary] = None) -> LetterDataset:
-  """Loads one data set of a source kind, prepared as the data block says."""
+              vocabulary: Optional[Vocabulary] = None, targets: str = '') -> LetterDataset:
+  """Loads one data set of a source kind, prepared as the data block says; with `targets`
+  (a folder of targets paired by file name with the image folder `path`, or
+  BINARIZED_TARGETS) each image comes with its binary target."""
   size = image_size(config)
-  if kind in ('folder', 'synthetic'):
+  if targets and targets != BINARIZED_TARGETS:
+    if kind not in ('folder', 'synthetic'):
+      raise ConfigError(f'data.targets={targets!r}: a folder of targets pairs with an image '
+                        f'folder, not with data.source={kind!r} (use data.targets='
+                        f'{BINARIZED_TARGETS!r} to binarise the images instead)')
+    dataset = paired.load_paired_folders(path, targets, labels_file=labels or None,
+                                         image_size=size,
+                                         target_threshold=config.target_threshold)
+  elif kind in ('folder', 'synthetic'):
     dataset = folders.load_image_folder(
         path, labels or None, image_size=size, binarize_threshold=config.binarize_threshold,
         unlabelled=config.unlabelled, vocabulary=vocabulary)
@@ -96,6 +123,9 @@ def load_path(kind: str, path: str, labels: str, config: ml_collections.ConfigDi
     raise ConfigError(f'data.source={kind!r}: expected one of {", ".join(SOURCES)}')
   if size and dataset.image_shape != size:
     dataset = dataclasses.replace(dataset, images=resize_images(dataset.images, size))
+  if targets == BINARIZED_TARGETS:
+    dataset = binarized_pairs(dataset, config.target_threshold, config.input_noise,
+                              os.path.basename(path))
   return with_vocabulary(dataset, vocabulary, path) if vocabulary else dataset
 
 
@@ -134,20 +164,44 @@ def infer_kind(path: str) -> str:
                   '(point at the folder that holds the images and their labels file)')
 
 
+def target_settings(config: ml_collections.ConfigDict) -> tuple[str, str]:
+  """(train targets, test targets) of the data block, checked against its source; a workdir
+  recorded before data.targets existed has none."""
+  targets, test_targets = config.get('targets', ''), config.get('test_targets', '')
+  if targets == CLEAN_TARGETS and config.source != 'synthetic':
+    raise ConfigError(f'data.targets={CLEAN_TARGETS!r} means the synthetic generator\'s clean '
+                      f'targets, but data.source={config.source!r}')
+  if config.source == 'synthetic' and targets not in ('', CLEAN_TARGETS, BINARIZED_TARGETS):
+    raise ConfigError(f'data.targets={targets!r}: the synthetic source pairs its context crops '
+                      f'with {CLEAN_TARGETS!r} targets or binarises its letters '
+                      f'({BINARIZED_TARGETS!r})')
+  if targets in ('', BINARIZED_TARGETS):
+    return targets, targets
+  if config.test and not test_targets:
+    raise ConfigError(f'data.test={config.test} needs its targets folder in data.test_targets, '
+                      f'as data.train has data.targets={targets}')
+  return targets, test_targets
+
+
 def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
   """The data sets a training run uses, from its data block."""
   kind, train_path, train_labels = config.source, config.train, config.train_labels
   extra_specs = parse_extra_tests(config.extra_tests)
+  train_targets, test_targets = target_settings(config)
   if kind == 'synthetic':
     root = synthetic.ensure_synthetic(synthetic_params(config.synthetic), cache_root(config))
     train_path, train_labels = os.path.join(root, 'letters'), ''
-    extra_specs.setdefault('context', (os.path.join(root, 'context'), ''))
+    if train_targets == CLEAN_TARGETS:
+      train_path, train_targets = os.path.join(root, 'context'), os.path.join(root, 'clean')
+    else:
+      extra_specs.setdefault('context', (os.path.join(root, 'context'), ''))
   elif not train_path:
     raise ConfigError(f'data.source={kind!r} needs data.train (a path)')
-  full = load_path(kind, train_path, train_labels, config)
+  full = load_path(kind, train_path, train_labels, config, targets=train_targets)
   if config.test:
     train = full
-    test = load_path(kind, config.test, config.test_labels, config, full.vocabulary)
+    test = load_path(kind, config.test, config.test_labels, config, full.vocabulary,
+                     test_targets)
     parts = {'train': train, 'test': test}
     if config.val_fraction:
       parts = splits.make_splits(train, method=config.split, test_fraction=config.val_fraction,
@@ -159,7 +213,8 @@ def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
   extra = {}
   for name, (path, labels) in extra_specs.items():
     dataset = load_path(infer_kind(path) if kind != 'synthetic' else 'folder', path, labels,
-                        config, full.vocabulary)
+                        config, full.vocabulary,
+                        BINARIZED_TARGETS if train_targets == BINARIZED_TARGETS else '')
     if kind == 'synthetic':
       dataset = restrict_to_names(dataset, parts['test'].names)
     extra[name] = dataset

@@ -119,6 +119,16 @@ def column_split(split_column: Sequence[str],
   return splits
 
 
+def _check_groups_named(groups: np.ndarray, names: np.ndarray) -> None:
+  """An image without a manuscript would form a group of its own with every other such image
+  and could land on either side, so a grouped split refuses it, naming the first one."""
+  empty = np.flatnonzero(np.char.strip(np.asarray(groups, dtype=str)) == '')
+  if len(empty):
+    raise DataError(f'split by manuscript: image {str(names[empty[0]])!r} has no manuscript '
+                    f'({len(empty)} image(s) have none); fill in its manuscript column or use '
+                    'another data.split')
+
+
 def make_splits(dataset: LetterDataset,
                 *,
                 method: str = 'random',
@@ -142,8 +152,9 @@ def make_splits(dataset: LetterDataset,
 
   Raises:
     ConfigError: an unknown method or fractions outside [0, 1) or summing to 1 or more.
-    DataError: the column the method needs is missing (the data set's columns are listed), or
-      the split cannot be made (see group_split and column_split).
+    DataError: the column the method needs is missing (the data set's columns are listed), an
+      image has no manuscript for a split by manuscript, or the split cannot be made (see
+      group_split and column_split).
   """
   if method not in SPLIT_METHODS:
     raise ConfigError(f'split method must be one of {SPLIT_METHODS}, got {method!r}')
@@ -156,6 +167,9 @@ def make_splits(dataset: LetterDataset,
   if column is not None and column not in dataset.metadata:
     raise DataError(f"split method {method!r} needs a {column!r} column, but the data set has "
                     f'{sorted(dataset.metadata) or "no metadata columns"}')
+
+  if method == 'manuscript':
+    _check_groups_named(dataset.metadata['manuscript'], dataset.names)
 
   # The test split uses the seed itself, so it equals random_split/group_split with that seed;
   # val draws from a child seed, independent of it.

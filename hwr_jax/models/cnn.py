@@ -6,6 +6,19 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 
+def conv_blocks(x: jnp.ndarray, features: Sequence[int], convs_per_block: int, train: bool,
+                dtype: Any) -> jnp.ndarray:
+  """The convolutional trunk, flattened: per width, 3x3 convolutions with batch norm and ReLU,
+  then 2x2 max pooling. Called inside a compact module, whose parameters it creates."""
+  for width in features:
+    for _ in range(convs_per_block):
+      x = nn.Conv(width, (3, 3), use_bias=False, dtype=dtype)(x)
+      x = nn.BatchNorm(use_running_average=not train, dtype=dtype)(x)
+      x = nn.relu(x)
+    x = nn.max_pool(x, (2, 2), strides=(2, 2))
+  return x.reshape((x.shape[0], -1))
+
+
 class Model(nn.Module):
   """Images (B, H, W, 1) in [0, 1] -> class logits (B, num_classes).
 
@@ -22,13 +35,7 @@ class Model(nn.Module):
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool = False) -> jnp.ndarray:
-    for width in self.features:
-      for _ in range(self.convs_per_block):
-        x = nn.Conv(width, (3, 3), use_bias=False, dtype=self.dtype)(x)
-        x = nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(x)
-        x = nn.relu(x)
-      x = nn.max_pool(x, (2, 2), strides=(2, 2))
-    x = x.reshape((x.shape[0], -1))
+    x = conv_blocks(x, self.features, self.convs_per_block, train, self.dtype)
     x = nn.relu(nn.Dense(self.dense, dtype=self.dtype)(x))
     self.sow('intermediates', 'features', x)
     x = nn.Dropout(self.dropout, deterministic=not train)(x)

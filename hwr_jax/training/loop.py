@@ -1,4 +1,5 @@
-"""The one training loop every task runs: progress, logging, checkpoints, resume, NaN guard."""
+"""The one training loop every task runs: progress, logging, checkpoints, resume, NaN guard,
+validation and early stopping."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
 from hwr_jax.tasks.base import DataInfo, EvalResult, Task, compute_dtype
 from hwr_jax.training import checkpoints, parallel, progress, signals, workdir as workdir_lib
+from hwr_jax.training.early_stopping import EarlyStopping
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
 from hwr_jax.training.writers import MetricWriter
@@ -115,6 +117,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   if config.train.nan_policy not in NAN_POLICIES:
     raise ConfigError(f'train.nan_policy={config.train.nan_policy!r}: expected stop or skip')
   check_steps_per_call(config.train)
+  if EarlyStopping.from_config(config.train.early_stopping).active and not config.train.eval_every:
+    raise ConfigError('train.early_stopping.metric is set but train.eval_every=0: the validation '
+                      'set is never evaluated')
 
 
 def check_steps_per_call(settings: ml_collections.ConfigDict) -> None:
@@ -149,15 +154,52 @@ def build_run(config: ml_collections.ConfigDict) -> Run:
   data = load_splits(config.data, config.seed)
   pipeline.batches_per_epoch(len(data.train), config.train.batch_size)
   task: Task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
+  task.check_data(all_sets(data))
   task.prepare()
   state = jax.device_put(task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0)),
                          parallel.replicated(mesh))
+  check_early_stopping(config, task, state, data)
   step_fn = compiled_step(task, config.train.nan_policy, config.train.steps_per_call, mesh)
   return Run(data, task, state, step_fn, mesh)
 
 
+def check_early_stopping(config: ml_collections.ConfigDict, task: Task, state: TrainState,
+                         data: DataSplits) -> None:
+  """Early stopping needs a validation set that the task scores with the named metric; one
+  evaluation of the initial state proves it before the workdir is touched."""
+  stopping = EarlyStopping.from_config(config.train.early_stopping)
+  if not stopping.active:
+    return
+  if data.val is None:
+    raise ConfigError(f'train.early_stopping.metric={stopping.metric!r} needs a validation set: '
+                      'set data.val_fraction (or mark val rows in the split column)')
+  stopping.check_metric(task.evaluate(parallel.local_copy(state), {'val': data.val},
+                                      None).scalars['val'])
+
+
+def all_sets(data: DataSplits) -> dict:
+  sets = {'train': data.train, 'test': data.test, **data.extra_tests}
+  if data.val is not None:
+    sets['val'] = data.val
+  return sets
+
+
 def evaluation_sets(data: DataSplits) -> dict:
   return {'test': data.test, **data.extra_tests}
+
+
+def training_evaluation_sets(data: DataSplits) -> dict:
+  """What is scored every train.eval_every steps: the validation set when there is one (the
+  test sets are left for the final evaluation), else the test set."""
+  return {'test': data.test} if data.val is None else {'val': data.val}
+
+
+def evaluation_due(step: int, settings: ml_collections.ConfigDict, data: DataSplits) -> bool:
+  """Every train.eval_every steps; at the last step only for a validation set, since the
+  final evaluation scores the test set there."""
+  if not settings.eval_every or step % settings.eval_every:
+    return False
+  return step != settings.steps or data.val is not None
 
 
 def write_eval(writer: MetricWriter, step: int, result: EvalResult) -> None:
@@ -210,35 +252,51 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
                                 settings.keep_checkpoints) as checkpointer:
     state = run.initial_state
     step_key = jax.random.fold_in(jax.random.key(config.seed), 1)
+    meta = {}
     if checkpointer.latest_step() is not None:
       state, meta = checkpointer.restore(state)
       step_key = checkpoints.key_from_json(meta['rng'])
+    stopping = EarlyStopping.from_config(settings.early_stopping, meta.get('early_stopping'))
     start = int(state.step)
-    if start > settings.steps:
-      raise ConfigError(f'workdir {workdir} is already at step {start}, past '
-                        f'train.steps={settings.steps}; evaluate it with launch.evaluate, or '
-                        'give more steps')
-    if (settings.steps - start) % settings.steps_per_call:
-      raise ConfigError(f'workdir {workdir} is at step {start}: {settings.steps - start} steps '
-                        f'to go do not split into calls of train.steps_per_call='
-                        f'{settings.steps_per_call}')
+    if not stopping.stopped:
+      check_start(workdir, start, settings)
     workdir_lib.record_run(workdir, config, run.task.data_info)
     with MetricWriter(workdir, active=parallel.is_primary()) as writer:
       writer.truncate_after(start, redo_evaluations=start == settings.steps)
+      if stopping.stopped:
+        logging.info('The run in %s stopped early at step %d (best %s %.6g at step %d); '
+                     'evaluating it again', workdir, start, stopping.metric, stopping.best,
+                     stopping.best_step)
+        return state
       logging.info('Training %s/%s for %d steps from step %d; workdir %s', config.task_name,
                    config.model_name, settings.steps, start, workdir)
-      return run_steps(config, run, state, step_key, checkpointer, writer, stop)
+      return run_steps(config, run, state, step_key, stopping, checkpointer, writer, stop)
+
+
+def check_start(workdir: str, start: int, settings: ml_collections.ConfigDict) -> None:
+  """Refuses a workdir past train.steps, or one whose remaining steps do not split into calls."""
+  if start > settings.steps:
+    raise ConfigError(f'workdir {workdir} is already at step {start}, past '
+                      f'train.steps={settings.steps}; evaluate it with launch.evaluate, or '
+                      'give more steps')
+  if (settings.steps - start) % settings.steps_per_call:
+    raise ConfigError(f'workdir {workdir} is at step {start}: {settings.steps - start} steps '
+                      f'to go do not split into calls of train.steps_per_call='
+                      f'{settings.steps_per_call}')
 
 
 def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
-              step_key: jax.Array, checkpointer: checkpoints.Checkpointer,
-              writer: MetricWriter, stop: signals.StopRequest) -> TrainState:
-  """The loop itself, from state.step to train.steps: log, check, save, evaluate."""
+              step_key: jax.Array, stopping: EarlyStopping,
+              checkpointer: checkpoints.Checkpointer, writer: MetricWriter,
+              stop: signals.StopRequest) -> TrainState:
+  """The loop itself, from state.step to train.steps or an early stop: evaluate, log, check,
+  save."""
   settings, data = config.train, run.data
   start = int(state.step)
 
   def save(step: int, force: bool) -> None:
     meta = {'rng': checkpoints.key_to_json(step_key), 'seed': config.seed, 'step': step,
+            'early_stopping': stopping.to_json(),
             **pipeline.data_position(step, len(data.train), settings.batch_size)}
     checkpointer.save(step, state, meta, force=force)
 
@@ -257,8 +315,15 @@ def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
         if step == start + per_call:
           jax.block_until_ready(metrics)
           chrono.step_done(step)
-        log_due = progress.is_due(step, settings.log_every, settings.steps)
-        save_due = progress.is_due(step, settings.checkpoint_every, settings.steps)
+        if evaluation_due(step, settings, data):
+          result = run.task.evaluate(parallel.local_copy(state), training_evaluation_sets(data),
+                                     None)
+          write_eval(writer, step, result)
+          if stopping.active:
+            stopping.update(step, result.scalars['val'])
+        log_due = progress.is_due(step, settings.log_every, settings.steps) or stopping.stopped
+        save_due = progress.is_due(step, settings.checkpoint_every,
+                                   settings.steps) or stopping.stopped
         if log_due or save_due or stop.signum:
           new = [one for call in jax.device_get(pending) for one in unstack_metrics(call)]
           pending = []
@@ -272,16 +337,18 @@ def run_steps(config: ml_collections.ConfigDict, run: Run, state: TrainState,
           scalars['steps_per_second'] = chrono.steps_per_second(step)
           writer.write_scalars(step, 'train', scalars)
         if save_due or stop.signum:
-          save(step, force=step == settings.steps or bool(stop.signum))
+          save(step, force=step == settings.steps or bool(stop.signum) or stopping.stopped)
         if stop.signum:
           raise signals.RunInterrupted(stop.signum, step)
+        if stopping.stopped:
+          logging.info('Stopping early at step %d: val %s has not improved for %d evaluations '
+                       '(best %.6g at step %d)', step, stopping.metric, stopping.patience,
+                       stopping.best, stopping.best_step)
+          break
         if progress.is_due(step, settings.sample_every, settings.steps):
           write_snapshot(writer, step, run.task.snapshot(parallel.local_copy(state), data.test))
-        if settings.eval_every and step % settings.eval_every == 0 and step != settings.steps:
-          write_eval(writer, step, run.task.evaluate(parallel.local_copy(state),
-                                                     {'test': data.test}, None))
   finally:
     batches.close()
-  logging.info('Trained to step %d in %s (compile %.1fs)', settings.steps,
+  logging.info('Trained to step %d in %s (compile %.1fs)', int(state.step),
                progress.format_duration(chrono.elapsed()), chrono.compile_seconds)
   return state

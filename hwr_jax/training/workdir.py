@@ -1,7 +1,8 @@
 """What a workdir records about its run, and the refusal to mix two runs in one workdir.
 
 A workdir holds config.json (the resolved config), vocabulary.json and data_info.json (image
-shape and class counts) beside checkpoints/, tensorboard/, metrics.jsonl and eval/.
+shape, class counts, and the training dates' summary when the data is dated) beside
+checkpoints/, tensorboard/, metrics.jsonl and eval/.
 """
 
 from __future__ import annotations
@@ -176,5 +177,4 @@ def load_run(workdir: str) -> tuple[ml_collections.ConfigDict, DataInfo]:
   config = ml_collections.ConfigDict(read_json(config_path))
   saved = read_json(os.path.join(workdir, DATA_INFO_FILE))
   vocabulary = Vocabulary.load(os.path.join(workdir, VOCABULARY_FILE))
-  info = DataInfo(vocabulary, tuple(saved['image_shape']), tuple(saved['class_counts']))
-  return config, info
+  return config, DataInfo.from_json(saved, vocabulary)

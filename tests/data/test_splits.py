@@ -120,3 +120,10 @@ def test_make_splits_errors():
     splits.make_splits(dataset, test_fraction=0.6, val_fraction=0.4)
   with pytest.raises(ConfigError, match='test_fraction'):
     splits.random_split(10, 1.0, 0)
+
+
+def test_split_by_manuscript_names_an_image_without_one():
+  manuscripts = _manuscripts()
+  manuscripts[[17, 40]] = ['', ' ']
+  with pytest.raises(DataError, match=r"image '17.png' has no manuscript \(2 image\(s\)"):
+    splits.make_splits(_dataset(metadata={'manuscript': manuscripts}), method='manuscript')

@@ -1,0 +1,83 @@
+"""Ink-pixel scores of binary images: the F-table, precision, recall and F-score.
+
+A pixel is positive when it is ink. Counting over an image gives its F-table (true and false
+positives and negatives); pooling the counts of every image gives the overall one. Where a
+ratio has nothing to count, the model cannot have erred: precision is 1 when it predicts no
+ink, recall is 1 when there is no ink to find, and the F-score is 0 when both are 0.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from hwr_jax.evaluation.tables import markdown_table
+
+COUNTS = ('tp', 'fp', 'fn', 'tn')
+
+
+def f_table(predicted: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+  """Per-image counts (N,) of 'tp', 'fp', 'fn', 'tn' for boolean ink masks (N, H, W)."""
+  if predicted.shape != target.shape:
+    raise ValueError(f'predicted masks {predicted.shape} and targets {target.shape} differ')
+  p = np.asarray(predicted, bool).reshape(len(predicted), -1)
+  t = np.asarray(target, bool).reshape(len(target), -1)
+  return {'tp': np.sum(p & t, axis=1), 'fp': np.sum(p & ~t, axis=1),
+          'fn': np.sum(~p & t, axis=1), 'tn': np.sum(~p & ~t, axis=1)}
+
+
+def scores(tp, fp, fn) -> dict[str, np.ndarray]:
+  """Precision, recall and F-score (F1) of counts (scalars or arrays)."""
+  tp, fp, fn = (np.asarray(v, np.float64) for v in (tp, fp, fn))
+  with np.errstate(divide='ignore', invalid='ignore'):
+    precision = np.where(tp + fp > 0, tp / (tp + fp), 1.0)
+    recall = np.where(tp + fn > 0, tp / (tp + fn), 1.0)
+    f_score = np.where(precision + recall > 0,
+                       2 * precision * recall / (precision + recall), 0.0)
+  return {'precision': precision, 'recall': recall, 'f_score': f_score}
+
+
+def overall(counts: Mapping[str, np.ndarray]) -> dict[str, float]:
+  """The pooled F-table of every image and its scores, plus the mean of the images'
+  F-scores."""
+  pooled = {name: int(np.sum(counts[name])) for name in COUNTS}
+  totals = {name: float(value) for name, value in scores(pooled['tp'], pooled['fp'],
+                                                         pooled['fn']).items()}
+  per_image = scores(counts['tp'], counts['fp'], counts['fn'])['f_score']
+  return {**pooled, **totals,
+          'mean_image_f_score': float(np.mean(per_image)) if len(per_image) else 0.0}
+
+
+def fscore_report(predicted: np.ndarray, target: np.ndarray, names: Sequence[str]) -> dict:
+  """{'overall': pooled counts and scores, 'per_image': one row per image, in order}."""
+  counts = f_table(predicted, target)
+  per_image = scores(counts['tp'], counts['fp'], counts['fn'])
+  rows = [{'name': str(name), **{key: int(counts[key][i]) for key in COUNTS},
+           **{key: float(per_image[key][i]) for key in per_image}}
+          for i, name in enumerate(names)]
+  return {'overall': overall(counts), 'per_image': rows}
+
+
+def threshold_sweep(probabilities: np.ndarray, target: np.ndarray,
+                    thresholds: Sequence[float]) -> dict:
+  """The overall F-score of the masks probabilities > t at each threshold t, and the best
+  (the lowest threshold of the highest score)."""
+  f_scores = [overall(f_table(probabilities > t, target))['f_score'] for t in thresholds]
+  best = int(np.argmax(f_scores))
+  return {'thresholds': [float(t) for t in thresholds], 'f_scores': f_scores,
+          'best_threshold': float(thresholds[best]), 'best_f_score': f_scores[best]}
+
+
+def markdown_report(name: str, threshold: float, totals: Mapping[str, float],
+                    sweep: Mapping) -> str:
+  """The overall F-table and scores at `threshold`, then the F-score at every threshold."""
+  ratios = ('precision', 'recall', 'f_score', 'mean_image_f_score')
+  counts_table = markdown_table(
+      ['tp', 'fp', 'fn', 'tn', 'precision', 'recall', 'F-score', 'mean image F'],
+      [[str(totals[key]) for key in COUNTS] + [f'{totals[key]:.4f}' for key in ratios]])
+  sweep_table = markdown_table(['threshold', *(f'{t:g}' for t in sweep['thresholds'])],
+                               [['F-score', *(f'{f:.4f}' for f in sweep['f_scores'])]])
+  return '\n\n'.join([
+      f'## {name}: ink pixels at threshold {threshold:g}', counts_table, sweep_table,
+      f'Best threshold {sweep["best_threshold"]:g}: F-score {sweep["best_f_score"]:.4f}']) + '\n'

@@ -1,0 +1,70 @@
+"""The autoencoder task: its sparsity term, a short training of each model, and its codes."""
+
+import os
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hwr_jax.config_lib import load_config_file
+from hwr_jax.io_utils import read_json
+from hwr_jax.tasks import autoencoder
+from hwr_jax.training import loop
+from hwr_jax.training.restore import load_trained
+from hwr_jax.training.writers import read_metrics
+
+
+def test_kl_is_zero_when_mean_activations_equal_the_target():
+  at_target = jnp.array([[0.0, 0.1, 0.05], [0.1, 0.0, 0.05]])
+  assert float(autoencoder.sparsity_kl(0.05, at_target)) == pytest.approx(0.0, abs=1e-6)
+  above = float(autoencoder.sparsity_kl(0.05, jnp.full((4, 3), 0.2)))
+  one_unit = 0.05 * np.log(0.05 / 0.2) + 0.95 * np.log(0.95 / 0.8)
+  assert above == pytest.approx(3 * one_unit, rel=1e-5)
+
+
+def trained(name, workdir, steps=40):
+  config = load_config_file(f'configs/{name}.py:tiny')
+  config.train.update(steps=steps, log_every=1, checkpoint_every=steps)
+  result = loop.train_and_evaluate(config, str(workdir))
+  curve = [r['loss'] for r in read_metrics(str(workdir)) if r['split'] == 'train']
+  assert np.mean(curve[-5:]) < 0.8 * np.mean(curve[:5]), curve
+  return config, result
+
+
+@pytest.fixture(scope='module')
+def conv_run(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp('cae') / 'run'
+  config, result = trained('conv_autoencoder', workdir)
+  return config, result, str(workdir)
+
+
+def test_conv_autoencoder_learns_and_writes_its_grid(conv_run):
+  _, result, workdir = conv_run
+  assert os.path.isfile(os.path.join(workdir, 'eval', 'reconstruction_test.png'))
+  assert result.images['test/reconstruction'].shape[0] > 0
+  report = read_json(os.path.join(workdir, 'eval', 'report.json'))['test']
+  assert report['reconstruction_mse'] < 0.1 and 'mean_activation' not in report
+
+
+def test_sparse_autoencoder_reports_its_activation_next_to_the_target(tmp_path):
+  _, result = trained('sparse_autoencoder', tmp_path / 'run')
+  test = result.scalars['test']
+  assert test['sparsity_target'] == 0.05 and 0.0 < test['mean_activation'] < 1.0
+  records = read_metrics(str(tmp_path / 'run'))
+  assert all('mean_activation' in r and 'sparsity' in r for r in records if r['split'] == 'train')
+
+
+def test_encode_exports_codes_in_the_data_sets_order(conv_run, launcher):
+  config, _, workdir = conv_run
+  launcher('encode', f'--workdir={workdir}')
+  with np.load(os.path.join(workdir, 'codes_all.npz')) as codes:
+    z, names, split = codes['z'], codes['names'], codes['split']
+  task, state = load_trained(workdir)
+  data = loop.build_run(config).data
+  test = split == 'test'
+  np.testing.assert_array_equal(names[test], data.test.names)
+  np.testing.assert_allclose(z[test], task.encode(state, data.test.images)['z'], atol=1e-6)
+  assert z.shape[1] == 4 * 4 * 4
+  reverse = np.arange(len(data.test))[::-1]
+  np.testing.assert_allclose(task.encode(state, data.test.images[reverse])['z'],
+                             z[test][reverse], atol=1e-6)

@@ -1,0 +1,125 @@
+"""The denoiser task: paired data in, F-tables and pictures out; bad pairs refused."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hwr_jax.config_lib import load_config_file
+from hwr_jax.data import sources
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.errors import ConfigError, DataError
+from hwr_jax.io_utils import read_json
+from hwr_jax.training import loop
+from hwr_jax.training.restore import load_trained
+from hwr_jax.training.writers import read_metrics
+
+TINY = 'configs/denoiser.py:tiny'
+
+
+@pytest.mark.parametrize('conditional', [False, True])
+def test_a_short_run_learns_and_scores_every_image(tmp_path, conditional):
+  config = load_config_file(TINY)
+  config.model.conditional = conditional
+  config.train.update(steps=30, log_every=1, checkpoint_every=30)
+  result = loop.train_and_evaluate(config, str(tmp_path))
+  curve = [r['loss'] for r in read_metrics(str(tmp_path)) if r['split'] == 'train']
+  assert np.mean(curve[-5:]) < 0.85 * np.mean(curve[:5]), curve
+  report = read_json(os.path.join(tmp_path, 'eval', 'report.json'))['test']
+  test = result.scalars['test']
+  assert len(report['per_image']) == 48
+  assert sum(row['tp'] for row in report['per_image']) == test['tp'] == report['overall']['tp']
+  assert test['tp'] + test['fp'] + test['fn'] + test['tn'] == 48 * 16 * 16
+  assert report['sweep']['best_f_score'] == max(report['sweep']['f_scores'])
+  for name in ('denoise_test.png', 'fscore_test.md'):
+    assert os.path.isfile(os.path.join(tmp_path, 'eval', name))
+  _, state = load_trained(str(tmp_path))
+  assert any('Embed' in name for name in state.params) == conditional
+
+
+def test_binarized_pairs_come_from_the_images_alone():
+  images = np.zeros((2, 6, 6), np.uint8)
+  images[:, 2:4, 1:5] = 200
+  images[1, 0, 0] = 100
+  plain = LetterDataset(images, np.zeros(2, np.int32), Vocabulary(('a',)), np.array(['x', 'y']))
+  pairs = sources.binarized_pairs(plain, 0.5, 0.1, 'train.gz')
+  np.testing.assert_array_equal(pairs.targets, np.where(images > 127.5, 255, 0))
+  assert not np.array_equal(pairs.images, images)
+  again = sources.binarized_pairs(plain, 0.5, 0.1, 'train.gz')
+  np.testing.assert_array_equal(again.images, pairs.images)
+
+
+def test_unpaired_data_is_refused_before_anything_is_written(tmp_path):
+  config = load_config_file(TINY)
+  config.data.targets = ''
+  with pytest.raises(ConfigError, match='data.targets is empty'):
+    loop.train_and_evaluate(config, str(tmp_path / 'run'))
+  assert not (tmp_path / 'run').exists()
+
+
+def write_pairs(root, count=6, size=(16, 16)):
+  """Gray letter-like inputs (dark strokes on paper) and their binary targets, same names."""
+  rng = np.random.default_rng(0)
+  for folder in ('inputs', 'targets'):
+    os.makedirs(root / folder, exist_ok=True)
+  for i in range(count):
+    ink = np.zeros(size, bool)
+    ink[rng.integers(2, size[0] - 2, 3), 2:-2] = True
+    gray = np.clip(200 - 150 * ink + rng.normal(0, 10, size), 0, 255).astype(np.uint8)
+    Image.fromarray(gray).save(root / 'inputs' / f'l{i}.png')
+    Image.fromarray(np.where(ink, 255, 0).astype(np.uint8)).save(root / 'targets' / f'l{i}.png')
+  return root / 'inputs', root / 'targets'
+
+
+def no_common_file(inputs, targets):
+  for name in os.listdir(targets):
+    os.rename(targets / name, targets / f'other_{name}')
+  return 'has a counterpart'
+
+
+def gray_target(inputs, targets):
+  Image.fromarray(np.full((16, 16), 128, np.uint8)).save(targets / 'l2.png')
+  return 'l2.png is not binary'
+
+
+def smaller_target(inputs, targets):
+  Image.fromarray(np.zeros((12, 16), np.uint8)).save(targets / 'l3.png')
+  return 'l3.png is 12x16 but its input'
+
+
+def paired_config(inputs, targets):
+  config = load_config_file(TINY)
+  config.data.update(source='folder', train=str(inputs), targets=str(targets))
+  return config
+
+
+@pytest.mark.parametrize('spoil', [no_common_file, gray_target, smaller_target])
+def test_bad_pairs_fail_with_the_culprit_named(tmp_path, spoil):
+  inputs, targets = write_pairs(tmp_path)
+  needle = spoil(inputs, targets)
+  with pytest.raises(DataError, match=needle):
+    loop.train_and_evaluate(paired_config(inputs, targets), str(tmp_path / 'run'))
+  assert not (tmp_path / 'run').exists()
+
+
+def test_the_launcher_exits_with_one_error_line_and_writes_nothing(tmp_path, launcher):
+  inputs, targets = write_pairs(tmp_path)
+  needle = gray_target(inputs, targets)
+  workdir = tmp_path / 'run'
+  result = launcher('train', f'--config={TINY}', f'--workdir={workdir}',
+                    '--config.data.source=folder', f'--config.data.train={inputs}',
+                    f'--config.data.targets={targets}', check=False)
+  assert result.returncode == 2, result.stderr[-2000:]
+  errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
+  assert errors and needle in errors[-1], result.stderr[-2000:]
+  assert not workdir.exists()
+
+
+def test_user_pairs_train(tmp_path):
+  inputs, targets = write_pairs(tmp_path, count=40)
+  config = paired_config(inputs, targets)
+  config.train.update(steps=10, batch_size=8, checkpoint_every=10)
+  result = loop.train_and_evaluate(config, str(tmp_path / 'run'))
+  assert result.scalars['test']['tp'] + result.scalars['test']['fn'] > 0
