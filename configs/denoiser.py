@@ -12,7 +12,8 @@ F-scores of ink pixels on the held-out 2400 crops at threshold 0.3:
   conditional       the same, the model also reading the letter's label; 7m31s. F-score
                     0.9604 (precision 0.9401, recall 0.9816); best 0.9646 at 0.5.
   fashion_mnist     Fashion-MNIST IDX files at 28x28: targets are the images binarised at 0.5,
-                    inputs the images on gray paper with noise (data.targets='binarized');
+                    inputs the images at half contrast on gray paper with noise
+                    (data.targets='binarized');
                     1m56s. F-score 0.9123; best 0.9178 at 0.5.
   tiny              a few steps on a small synthetic set, for tests and smoke runs.
 

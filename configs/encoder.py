@@ -51,7 +51,7 @@ def get_config(variant: str = 'syriac'):
   elif variant in ('icgan_ind', 'icgan_sng'):
     config.data = config_lib.fashion_mnist_block(image_size=64)
     config.encoder.update(gan_workdir='runs/icgan', graft=False, objective='icgan',
-                          y_loss='mse', y_weight=1.0,
+                          y_loss='mse', y_weight=1.0, trunk_lr_scale=1.0,
                           architecture='independent' if variant == 'icgan_ind' else 'joint')
     config.optimizer.update(learning_rate=1e-4, b1=0.1)
     config.train.steps = 2000

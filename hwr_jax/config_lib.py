@@ -43,8 +43,8 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
   targets / test_targets: binary targets for image-to-image tasks: a folder paired by file
     name with the train (test) image folder; 'clean' (synthetic source: the context crops
     paired with the generator's clean targets); or 'binarized' (any source: targets are the
-    images binarised at target_threshold, inputs the images on gray paper with Gaussian noise
-    of standard deviation input_noise, a fraction of 255).
+    images binarised at target_threshold, inputs the images at half contrast on gray paper
+    with Gaussian noise of standard deviation input_noise, a fraction of 255).
   """
   block = ml_collections.ConfigDict(dict(
       source=source, train='', train_labels='', test='', test_labels='', extra_tests='',

@@ -5,8 +5,9 @@ encoders of configs/encoder.py, bigan.py, vaegan.py, discriminator_encoder.py an
   python -m launch.compare --workdirs=runs/enc_graft,runs/bigan,runs/vaegan \
       [--set=test] [--figures=reconstruction_l2,y_accuracy] [--out=runs/encoders]
 
-Each row is a workdir (its folder name and task), each column a figure of its final
-evaluation's report (DIR/eval/report.json, data set --set); '-' where a run has no such figure.
+Each row is a workdir (its folder name and task), each column a scalar of its final
+evaluation of data set --set, as the run logged it (DIR/metrics.jsonl; DIR/eval/report.json
+marks a finished run); '-' where a run has no such figure.
 The table goes to stdout, and with --out to OUT/table.md and OUT/table.json.
 """
 
@@ -18,10 +19,10 @@ from absl import app, flags
 
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.tables import figures_table, write_table
-from hwr_jax.io_utils import read_json
 from hwr_jax.tasks.base import REPORT_FILE
 from hwr_jax.training.loop import EVAL_DIR
 from hwr_jax.training.workdir import load_run
+from hwr_jax.training.writers import read_metrics
 from launch.common import parse_flags, report_errors
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, 'Trained workdirs, comma-separated.')
@@ -32,17 +33,18 @@ flags.mark_flags_as_required(['workdirs'])
 
 
 def final_figures(workdir: str, set_name: str) -> dict[str, float]:
-  """The numeric figures of set_name in a workdir's final evaluation report."""
+  """The scalars of set_name in a workdir's final evaluation, as it logged them (the figures
+  that launch.sweep tabulates; the report's details and settings are left out)."""
   config, _ = load_run(workdir)
-  path = os.path.join(workdir, EVAL_DIR, REPORT_FILE)
-  if not os.path.exists(path):
+  if not os.path.exists(os.path.join(workdir, EVAL_DIR, REPORT_FILE)):
     raise ConfigError(f'{workdir}: no {EVAL_DIR}/{REPORT_FILE}: its {config.task_name} run '
                       'has not finished training')
-  report = read_json(path)
-  if set_name not in report:
-    raise ConfigError(f'{path}: no figures of --set={set_name}; it has {sorted(report)}')
-  return {name: value for name, value in report[set_name].items()
-          if isinstance(value, (int, float)) and not isinstance(value, bool)}
+  evaluations = [record for record in read_metrics(workdir) if record['split'] != 'train']
+  scored = [record for record in evaluations if record['split'] == set_name]
+  if not scored:
+    raise ConfigError(f'{workdir}: no figures of --set={set_name}; its evaluations score '
+                      f'{sorted({record["split"] for record in evaluations})}')
+  return {name: value for name, value in scored[-1].items() if name not in ('step', 'split')}
 
 
 def comparison_rows(workdirs: list[str], set_name: str) -> list[dict]:
@@ -52,11 +54,21 @@ def comparison_rows(workdirs: list[str], set_name: str) -> list[dict]:
           for workdir in workdirs]
 
 
+def chosen_figures(rows: list[dict], asked: list[str]) -> list[str]:
+  """The figures asked for (all the runs have, when none are), refusing one no run has."""
+  known = sorted({name for row in rows for name in row['scalars']})
+  unknown = [name for name in asked if name not in known]
+  if unknown:
+    raise ConfigError(f'--figures: no run has {", ".join(unknown)}; they have '
+                      f'{", ".join(known)}')
+  return asked or known
+
+
 @report_errors
 def main(argv):
   del argv
   rows = comparison_rows(_WORKDIRS.value, _SET.value)
-  figures = _FIGURES.value or sorted({name for row in rows for name in row['scalars']})
+  figures = chosen_figures(rows, _FIGURES.value)
   table = figures_table(rows, ['run', 'task'], figures)
   if _OUT.value:
     write_table(_OUT.value, table, rows)

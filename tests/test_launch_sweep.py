@@ -81,6 +81,14 @@ def test_a_pipeline_trains_an_encoder_of_every_gan(tmp_path, launcher):
                     f'{row["scalars"]["encoder.y_accuracy"]:.4f} |')
   assert (tmp_path / 'cmp' / 'table.md').read_text().strip() == compared.stdout.strip()
 
+  bogus = launcher('compare', f'--workdirs={",".join(encoders)}',
+                   '--figures=y_accuracy,fidelity', check=False)
+  assert bogus.returncode == 2
+  assert '--figures: no run has fidelity; they have random_image_l2' in bogus.stderr
+  context = launcher('compare', f'--workdirs={encoders[0]}', '--set=val', check=False)
+  assert context.returncode == 2
+  assert "no figures of --set=val; its evaluations score ['context', 'test']" in context.stderr
+
   os.remove(os.path.join(encoders[0], 'eval', 'report.json'))
   unfinished = launcher('compare', f'--workdirs={",".join(encoders)}', check=False)
   assert unfinished.returncode == 2

@@ -21,8 +21,9 @@ def default_config() -> ml_collections.ConfigDict:
 
 
 def check_config(settings: ml_collections.ConfigDict) -> None:
-  if settings.max_shift < 0:
-    raise ConfigError(f'augment.max_shift={settings.max_shift}: must be 0 or more')
+  if not isinstance(settings.max_shift, int) or settings.max_shift < 0:
+    raise ConfigError(f'augment.max_shift={settings.max_shift!r}: must be a whole number of '
+                      'pixels, 0 or more')
   if not 0.0 <= settings.contrast < 1.0:
     raise ConfigError(f'augment.contrast={settings.contrast}: must be in [0, 1)')
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import jax
 import numpy as np
@@ -121,6 +121,18 @@ def padded_chunks(size: int, *arrays: np.ndarray) -> Iterator[tuple[list[np.ndar
       chunk[:valid] = array[start:start + valid]
       chunks.append(chunk)
     yield chunks, valid
+
+
+def map_chunks(fn: Callable, size: int, *arrays: np.ndarray):
+  """fn over equally long arrays in padded chunks of `size` rows (one compiled fn serves any
+  length): its outputs (an array, or a tuple or dict of arrays, a row per input row) cut to
+  the real rows and joined in order. Empty inputs give empty outputs of fn's shapes."""
+  outputs = [jax.tree.map(lambda out, valid=valid: np.asarray(out)[:valid], fn(*chunks))
+             for chunks, valid in padded_chunks(size, *arrays)]
+  if outputs:
+    return jax.tree.map(lambda *parts: np.concatenate(parts), *outputs)
+  shapes = jax.eval_shape(fn, *[np.zeros((size, *a.shape[1:]), a.dtype) for a in arrays])
+  return jax.tree.map(lambda s: np.zeros((0, *s.shape[1:]), s.dtype), shapes)
 
 
 def eval_batches(dataset: LetterDataset, batch_size: int) -> Iterator[tuple[dict, int]]:

@@ -175,11 +175,19 @@ def target_settings(config: ml_collections.ConfigDict) -> tuple[str, str]:
     raise ConfigError(f'data.targets={targets!r}: the synthetic source pairs its context crops '
                       f'with {CLEAN_TARGETS!r} targets or binarises its letters '
                       f'({BINARIZED_TARGETS!r})')
+  if test_targets and targets in ('', BINARIZED_TARGETS):
+    raise ConfigError(f'data.test_targets={test_targets} is set but data.targets={targets!r}: '
+                      'give a targets folder for data.train too, or leave data.test_targets '
+                      'empty' + (' (binarised targets are made for every set)' if targets else ''))
   if targets in ('', BINARIZED_TARGETS):
     return targets, targets
   if config.test and not test_targets:
     raise ConfigError(f'data.test={config.test} needs its targets folder in data.test_targets, '
                       f'as data.train has data.targets={targets}')
+  for key, folder in (('data.targets', targets), ('data.test_targets', test_targets)):
+    if folder and folder != CLEAN_TARGETS and not os.path.isdir(folder):
+      what = 'not a folder' if os.path.exists(folder) else 'not found'
+      raise DataError(f'{key}={folder}: {what}')
   return targets, test_targets
 
 

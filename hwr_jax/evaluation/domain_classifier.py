@@ -47,19 +47,16 @@ class DomainClassifier:
     self._batch_size = batch_size
 
   @functools.partial(jax.jit, static_argnums=0)
-  def _logits_and_features(self, state, images: jax.Array) -> tuple[jax.Array, jax.Array]:
+  def _predictions_and_features(self, state, images: jax.Array
+                                ) -> tuple[jax.Array, jax.Array]:
     logits, sown = state.apply_fn({'params': state.params, 'batch_stats': state.batch_stats},
                                   images_to_float(images), train=False,
                                   mutable=['intermediates'])
-    return logits, sown['intermediates']['features'][0]
+    return jnp.argmax(logits, -1), sown['intermediates']['features'][0]
 
   def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (N, H, W), of any size (resized to the judge's) -> (predicted class ids
     (N,), features (N, D))."""
     images = resize_images(np.asarray(images, np.uint8), self.image_shape)
-    predictions, features = [], []
-    for (batch,), valid in pipeline.padded_chunks(self._batch_size, images[..., None]):
-      logits, feats = self._logits_and_features(self._state, jnp.asarray(batch))
-      predictions.append(np.asarray(jnp.argmax(logits, -1))[:valid])
-      features.append(np.asarray(feats)[:valid])
-    return np.concatenate(predictions), np.concatenate(features)
+    return pipeline.map_chunks(functools.partial(self._predictions_and_features, self._state),
+                               self._batch_size, images[..., None])

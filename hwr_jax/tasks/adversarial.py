@@ -183,13 +183,10 @@ class Task(base.Task):
   def generate_from(self, state: PartsState, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """uint8 letters (N, H, W) from given z (N, z_dim) and class ids (N,), in fixed-size
     batches so that one compiled generator serves any N."""
-    out = []
-    for (z_batch, label_batch), valid in pipeline.padded_chunks(
-        self.config.eval.batch_size, np.asarray(z, np.float32), np.asarray(labels, np.int32)):
-      images = self._generate(state.params[GENERATOR], state.batch_stats[GENERATOR],
-                              jnp.asarray(z_batch), jnp.asarray(label_batch))
-      out.append(np.asarray(images)[:valid])
-    return np.concatenate(out) if out else np.zeros((0, *self.data_info.image_shape), np.uint8)
+    return pipeline.map_chunks(
+        lambda z_batch, label_batch: self._generate(
+            state.params[GENERATOR], state.batch_stats[GENERATOR], z_batch, label_batch),
+        self.config.eval.batch_size, np.asarray(z, np.float32), np.asarray(labels, np.int32))
 
   def _key(self, purpose: int) -> jax.Array:
     return jax.random.fold_in(jax.random.key(self.config.seed), purpose)

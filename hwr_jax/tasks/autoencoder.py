@@ -66,10 +66,10 @@ class Task(base.Task):
         image_shape=tuple(data_info.image_shape), dtype=base.compute_dtype(config),
         **config.model.to_dict())
     dummy = jax.ShapeDtypeStruct((1, *data_info.image_shape, 1), jnp.float32)
-    (_, hidden), code = jax.eval_shape(
-        lambda x: (self.model.init_with_output(jax.random.key(0), x)[0],
-                   self.model.init_with_output(jax.random.key(0), x,
-                                               method=self.model.encode)[0]), dummy)
+    variables = jax.eval_shape(self.model.init, jax.random.key(0), dummy)
+    _, hidden = jax.eval_shape(self.model.apply, variables, dummy)
+    code = jax.eval_shape(functools.partial(self.model.apply, method=self.model.encode),
+                          variables, dummy)
     self.sparse = bool(hidden)  # whether the model has sigmoid layers held sparse
     self.code_size = code.shape[-1]
 
@@ -121,19 +121,13 @@ class Task(base.Task):
   def reconstruct(self, state: TrainState, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """uint8 reconstructions (N, H, W) of uint8 images, and each image's mean hidden
     activation (zeros for a model without sparse layers)."""
-    rebuilt, means = [np.zeros((0, *images.shape[1:]), np.uint8)], [np.zeros((0,), np.float32)]
-    for (chunk,), valid in pipeline.padded_chunks(self.config.eval.batch_size, images):
-      out, mean = self._reconstruct(state, jnp.asarray(chunk)[..., None])
-      rebuilt.append(np.asarray(out)[:valid])
-      means.append(np.asarray(mean)[:valid])
-    return np.concatenate(rebuilt), np.concatenate(means)
+    return pipeline.map_chunks(lambda chunk: self._reconstruct(state, chunk[..., None]),
+                               self.config.eval.batch_size, images)
 
   def encode(self, state: TrainState, images: np.ndarray) -> dict[str, np.ndarray]:
     """'z' (N, code size): the codes of uint8 images (N, H, W), in order."""
-    codes = [np.zeros((0, self.code_size), np.float32)]
-    for (chunk,), valid in pipeline.padded_chunks(self.config.eval.batch_size, images):
-      codes.append(np.asarray(self._encode(state, jnp.asarray(chunk)[..., None]))[:valid])
-    return {'z': np.concatenate(codes)}
+    return {'z': pipeline.map_chunks(lambda chunk: self._encode(state, chunk[..., None]),
+                                     self.config.eval.batch_size, images)}
 
   def grid(self, originals: np.ndarray, rebuilt: np.ndarray) -> np.ndarray:
     """A row of originals over a row of their reconstructions."""
@@ -150,14 +144,15 @@ class Task(base.Task):
     for name, dataset in datasets.items():
       rebuilt, means = self.reconstruct(state, dataset.images)
       scalars = reconstruction_errors(dataset.images, rebuilt)
+      target = self.config.autoencoder.sparsity_target
       if self.sparse:
         scalars['mean_activation'] = float(np.mean(means))
-        scalars['sparsity_target'] = float(self.config.autoencoder.sparsity_target)
       result.scalars[name] = scalars
-      result.report[name] = dict(scalars, count=len(dataset))
+      result.report[name] = dict(scalars, count=len(dataset),
+                                 **({'sparsity_target': target} if self.sparse else {}))
       logging.info('%s: reconstruction MSE %.5f%s', name, scalars['reconstruction_mse'],
                    f'; mean hidden activation {scalars["mean_activation"]:.4f} (target '
-                   f'{scalars["sparsity_target"]:g})' if self.sparse else '')
+                   f'{target:g})' if self.sparse else '')
       result.add_image(f'{name}/reconstruction', self.grid(dataset.images, rebuilt), out_dir,
                        f'reconstruction_{name}.png')
     result.write_report(out_dir)

@@ -8,8 +8,8 @@ denoiser.threshold are ink.
 The evaluation writes, per data set with targets: denoise_<set>.png (rows of inputs, targets
 and outputs), fscore_<set>.md (the overall F-table and scores, the F-score at each threshold of
 denoiser.sweep_thresholds and the best one) and report.json (the same, with every image's
-F-table). The set's figures (the overall counts and scores, and the sweep's best) head its
-report, so launch.compare puts several denoisers side by side in one table.
+F-table). The logged figures of each set (the overall counts and scores, and the sweep's
+best) are what launch.compare puts side by side for several denoisers in one table.
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ class Task(base.Task):
     if not config.data.get('targets'):
       raise ConfigError('data.targets is empty: the denoiser trains on paired data (a folder of '
                         "targets, 'clean' for the synthetic source, or 'binarized')")
+    if config.model.get('conditional') and len(data_info.vocabulary) < 2:
+      raise ConfigError(f'model.conditional=True reads the letter label, but the data have '
+                        f'{len(data_info.vocabulary)} class: label the images, or set '
+                        'model.conditional=False')
     self.model = get_model_class(config.model_name)(
         num_classes=len(data_info.vocabulary), dtype=base.compute_dtype(config),
         **config.model.to_dict())
@@ -79,12 +83,9 @@ class Task(base.Task):
 
   def probabilities(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
     """The ink probability (N, H, W) of every pixel of every image, in order."""
-    out = [np.zeros((0, *dataset.image_shape), np.float32)]
-    for (images, labels), valid in pipeline.padded_chunks(
-        self.config.eval.batch_size, dataset.images, dataset.labels):
-      out.append(np.asarray(self._probabilities(state, jnp.asarray(images)[..., None],
-                                                jnp.asarray(labels)))[:valid])
-    return np.concatenate(out)
+    return pipeline.map_chunks(
+        lambda images, labels: self._probabilities(state, images[..., None], labels),
+        self.config.eval.batch_size, dataset.images, dataset.labels)
 
   def grid(self, dataset: LetterDataset, probabilities: np.ndarray) -> np.ndarray:
     """Rows of inputs, targets and thresholded outputs."""
@@ -114,12 +115,12 @@ class Task(base.Task):
       report['threshold'] = settings.threshold
       report['sweep'] = fscore.threshold_sweep(probabilities, ink, settings.sweep_thresholds)
       totals, sweep = report['overall'], report['sweep']
-      result.scalars[name] = {**{key: float(totals[key]) for key in fscore.COUNTS},
+      result.scalars[name] = {**{key: int(totals[key]) for key in fscore.COUNTS},
                               'precision': totals['precision'], 'recall': totals['recall'],
                               'f_score': totals['f_score'],
                               'best_threshold': sweep['best_threshold'],
                               'best_f_score': sweep['best_f_score']}
-      result.report[name] = {**result.scalars[name], **report}
+      result.report[name] = report
       logging.info('%s: precision %.4f recall %.4f F-score %.4f at threshold %g; best %.4f at '
                    '%g', name, totals['precision'], totals['recall'], totals['f_score'],
                    settings.threshold, sweep['best_f_score'], sweep['best_threshold'])

@@ -97,18 +97,26 @@ class Task(encoding.EncodingTask):
       raise ConfigError(f'encoder.gan_workdir={settings.gan_workdir} holds an unconditional '
                         'GAN; the encoder needs a conditional one')
     self.encoder = self.build_encoder()
+    self.check_trunk_lr_scale()
     self.label_log_probs = label_log_probs(data_info.class_counts,
                                            gan_config.gan.label_sampling)
     self.gan_variables: Optional[dict] = None
 
   @property
   def trunk_lr_scale(self) -> float:
-    """encoder.trunk_lr_scale for the discriminator architecture (runs recorded before the
-    setting existed trained their trunk at the full rate); the IcGAN encoders have no heads
-    apart from their layers, so all of them train at the full rate."""
-    if self.config.encoder.architecture != 'discriminator':
-      return 1.0
+    """encoder.trunk_lr_scale (runs recorded before the setting existed trained their trunk
+    at the full rate)."""
     return self.config.encoder.get('trunk_lr_scale', 1.0)
+
+  def check_trunk_lr_scale(self) -> None:
+    """The scale is a learning rate factor, and only the discriminator architecture has a
+    trunk apart from its heads."""
+    scale, architecture = self.trunk_lr_scale, self.config.encoder.architecture
+    if scale < 0:
+      raise ConfigError(f'encoder.trunk_lr_scale={scale}: must be 0 (a frozen trunk) or more')
+    if architecture != 'discriminator' and scale != 1.0:
+      raise ConfigError(f'encoder.trunk_lr_scale={scale} scales the discriminator trunk, but '
+                        f'encoder.architecture={architecture!r} has none: set it to 1.0')
 
   def build_encoder(self):
     settings = self.config.encoder

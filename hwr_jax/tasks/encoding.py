@@ -76,7 +76,9 @@ def label_accuracy(scores: jax.Array, labels: jax.Array) -> jax.Array:
 
 def apply_train(module, params, batch_stats, *args, collections=('batch_stats',), **kwargs):
   """module in training mode: its output and its updated batch statistics (and any other
-  mutable collections asked for)."""
+  mutable collections asked for). A network that reads two batches in one step (real and
+  generated letters) chains the statistics through both passes, so its running averages are
+  those of everything it reads in training, as when the batches are read one at a time."""
   out, updates = module.apply({'params': params, 'batch_stats': batch_stats}, *args,
                               train=True, mutable=list(collections), **kwargs)
   return out, updates
@@ -112,21 +114,15 @@ class EncodingTask(base.Task):
 
   def encode(self, state: TrainState, images: np.ndarray) -> dict[str, np.ndarray]:
     """'z' (N, z_dim) and 'predicted' class ids (N,) of uint8 images (N, H, W), in order."""
-    zs, predicted = [np.zeros((0, self.model.z_dim), np.float32)], [np.zeros((0,), np.int32)]
-    for (chunk,), valid in pipeline.padded_chunks(self.config.eval.batch_size, images):
-      z, labels = self._encode(state, jnp.asarray(chunk)[..., None])
-      zs.append(np.asarray(z)[:valid])
-      predicted.append(np.asarray(labels, np.int32)[:valid])
-    return {'z': np.concatenate(zs), 'predicted': np.concatenate(predicted)}
+    z, predicted = pipeline.map_chunks(lambda chunk: self._encode(state, chunk[..., None]),
+                                       self.config.eval.batch_size, images)
+    return {'z': z, 'predicted': predicted.astype(np.int32)}
 
   def rebuild(self, state: TrainState, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """uint8 letters (N, H, W) that the generator draws from z with the given labels."""
-    out = []
-    for (z_chunk, label_chunk), valid in pipeline.padded_chunks(
-        self.config.eval.batch_size, np.asarray(z, np.float32), np.asarray(labels, np.int32)):
-      out.append(np.asarray(self._rebuild(state, jnp.asarray(z_chunk),
-                                          jnp.asarray(label_chunk)))[:valid])
-    return np.concatenate(out)
+    return pipeline.map_chunks(functools.partial(self._rebuild, state),
+                               self.config.eval.batch_size, np.asarray(z, np.float32),
+                               np.asarray(labels, np.int32))
 
   def grids(self, state: TrainState, dataset: LetterDataset, z: np.ndarray
             ) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ The loop evaluates the validation set every train.eval_every steps and hands the
 EarlyStopping; once `patience` evaluations in a row have not improved on the best value by more
 than `min_delta`, the run stops there and its final checkpoint says so, so starting it again
 evaluates instead of training on. The run ends with the state it stopped at (not the best
-one seen), and its final evaluation is logged at train.steps like any run's. The tracker's state
+one seen), and its final evaluation is logged at the step it stopped at. The tracker's state
 travels in every checkpoint's metadata: a resumed run stops where an uninterrupted one would.
 """
 

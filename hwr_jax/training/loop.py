@@ -173,6 +173,8 @@ def check_early_stopping(config: ml_collections.ConfigDict, task: Task, state: T
   if data.val is None:
     raise ConfigError(f'train.early_stopping.metric={stopping.metric!r} needs a validation set: '
                       'set data.val_fraction (or mark val rows in the split column)')
+  logging.info('Early stopping on val %s: scoring the initial state once to check that the '
+               'task reports it', stopping.metric)
   stopping.check_metric(task.evaluate(parallel.local_copy(state), {'val': data.val},
                                       None).scalars['val'])
 
@@ -239,7 +241,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                                  eval_dir if primary else None)
       stop.check()
       with MetricWriter(workdir, active=primary) as writer:
-        write_eval(writer, config.train.steps, result)
+        write_eval(writer, int(state.step), result)
   logging.info('Reports in %s', eval_dir)
   return result
 
@@ -262,7 +264,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, run: Run,
       check_start(workdir, start, settings)
     workdir_lib.record_run(workdir, config, run.task.data_info)
     with MetricWriter(workdir, active=parallel.is_primary()) as writer:
-      writer.truncate_after(start, redo_evaluations=start == settings.steps)
+      finished = start == settings.steps or stopping.stopped
+      writer.truncate_after(start, evaluation_sets(run.data) if finished else ())
       if stopping.stopped:
         logging.info('The run in %s stopped early at step %d (best %s %.6g at step %d); '
                      'evaluating it again', workdir, start, stopping.metric, stopping.best,

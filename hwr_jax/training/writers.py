@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Mapping, Optional
+from typing import Collection, Mapping, Optional
 
 import numpy as np
 import tensorboardX
@@ -30,22 +30,23 @@ class MetricWriter:
         os.path.join(workdir, TENSORBOARD_DIR)) if active else None
     self._jsonl_path = os.path.join(workdir, METRICS_FILE)
 
-  def truncate_after(self, step: int, redo_evaluations: bool = False):
+  def truncate_after(self, step: int, redo_splits: Collection[str] = ()):
     """Drops JSON lines logged after `step` (a resumed run logs those steps again), and a
-    last line cut short by a killed process; with redo_evaluations, also the evaluations
-    logged at `step` itself (a finished run started again evaluates again)."""
+    last line cut short by a killed process; also the records of redo_splits logged at `step`
+    itself (a finished run started again evaluates its test sets again)."""
     if not self.active or not os.path.exists(self._jsonl_path):
       return
     kept = [json.dumps(record) + '\n' for record in _parse_lines(self._jsonl_path)
-            if record['step'] < step or record['step'] == step and not (
-                redo_evaluations and record['split'] != 'train')]
+            if record['step'] < step
+            or record['step'] == step and record['split'] not in redo_splits]
     with atomic_file(self._jsonl_path) as f:
       f.writelines(kept)
 
   def write_scalars(self, step: int, split: str, scalars: Mapping[str, float]):
     if not self.active:
       return
-    values = {k: float(v) for k, v in scalars.items()}
+    values = {k: int(v) if isinstance(v, (int, np.integer)) else float(v)
+              for k, v in scalars.items()}
     for name, value in values.items():
       self._summary.add_scalar(f'{split}/{name}', value, step)
     with open(self._jsonl_path, 'a', encoding='utf-8') as f:

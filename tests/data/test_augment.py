@@ -3,6 +3,7 @@ decide everything, and nothing changes when augmentation is off."""
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
@@ -56,3 +57,9 @@ def test_same_key_same_batch_and_off_means_unchanged():
 def test_bad_settings_are_named(bad, needle):
   with pytest.raises(ConfigError, match=needle):
     augment.check_config(settings(**bad))
+
+
+def test_a_fractional_shift_is_refused():
+  """A config file may build its own block, where ConfigDict's type check does not reach."""
+  with pytest.raises(ConfigError, match='max_shift=1.5: must be a whole number'):
+    augment.check_config(ml_collections.ConfigDict(dict(max_shift=1.5, contrast=0.0)))

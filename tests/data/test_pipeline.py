@@ -59,3 +59,21 @@ def test_eval_batches_cover_every_image_once_with_padding():
     assert batch['image'].shape == (16, 4, 4, 1)
     seen.extend(batch['image'][:valid, 0, 0, 0].tolist())
   assert seen == list(range(50))
+
+
+def test_map_chunks_keeps_order_drops_padding_and_handles_no_rows():
+  calls = []
+
+  def double_and_sum(x, y):
+    calls.append(len(x))
+    return {'doubled': 2 * x, 'sums': x.sum(axis=1) + y}
+
+  x = np.arange(14, dtype=np.float32).reshape(7, 2)
+  y = np.arange(7, dtype=np.int32)
+  out = pipeline.map_chunks(double_and_sum, 3, x, y)
+  assert calls == [3, 3, 3]
+  np.testing.assert_array_equal(out['doubled'], 2 * x)
+  np.testing.assert_array_equal(out['sums'], x.sum(axis=1) + y)
+  empty = pipeline.map_chunks(double_and_sum, 3, x[:0], y[:0])
+  assert empty['doubled'].shape == (0, 2) and empty['doubled'].dtype == np.float32
+  assert empty['sums'].shape == (0,)

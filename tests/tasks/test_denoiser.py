@@ -104,6 +104,23 @@ def test_bad_pairs_fail_with_the_culprit_named(tmp_path, spoil):
   assert not (tmp_path / 'run').exists()
 
 
+@pytest.mark.parametrize('settings, error, needle', [
+    (lambda i, t: dict(targets=str(t.parent / 'nowhere')), DataError,
+     'data.targets=.*nowhere: not found'),
+    (lambda i, t: dict(targets='', test=str(i), test_targets=str(t)), ConfigError,
+     "data.test_targets=.* is set but data.targets=''"),
+    (lambda i, t: dict(targets='binarized', test=str(i), test_targets=str(t)), ConfigError,
+     'binarised targets are made for every set'),
+])
+def test_bad_target_settings_are_named(tmp_path, settings, error, needle):
+  inputs, targets = write_pairs(tmp_path)
+  config = paired_config(inputs, targets)
+  config.data.update(settings(inputs, targets))
+  with pytest.raises(error, match=needle):
+    loop.train_and_evaluate(config, str(tmp_path / 'run'))
+  assert not (tmp_path / 'run').exists()
+
+
 def test_the_launcher_exits_with_one_error_line_and_writes_nothing(tmp_path, launcher):
   inputs, targets = write_pairs(tmp_path)
   needle = gray_target(inputs, targets)
@@ -123,3 +140,13 @@ def test_user_pairs_train(tmp_path):
   config.train.update(steps=10, batch_size=8, checkpoint_every=10)
   result = loop.train_and_evaluate(config, str(tmp_path / 'run'))
   assert result.scalars['test']['tp'] + result.scalars['test']['fn'] > 0
+
+
+def test_a_conditional_denoiser_needs_labelled_letters(tmp_path):
+  inputs, targets = write_pairs(tmp_path, count=40)
+  config = paired_config(inputs, targets)
+  config.model.conditional = True
+  with pytest.raises(ConfigError, match='model.conditional=True reads the letter label, but the '
+                                        'data have 1 class'):
+    loop.train_and_evaluate(config, str(tmp_path / 'run'))
+  assert not (tmp_path / 'run').exists()

@@ -70,8 +70,10 @@ def test_grafted_encoder_starts_as_the_trained_discriminator(gan_workdir):
 @pytest.mark.parametrize('settings,falling', [
     (dict(objective='reconstruction'), 'reconstruction'),
     (dict(objective='icgan', trunk_lr_scale=1.0), 'z_mse'),
-    (dict(objective='icgan', architecture='independent', graft=False, y_loss='mse'), 'z_mse'),
-    (dict(objective='icgan', architecture='joint', graft=False, y_loss='mse'), 'y_loss'),
+    (dict(objective='icgan', architecture='independent', graft=False, y_loss='mse',
+          trunk_lr_scale=1.0), 'z_mse'),
+    (dict(objective='icgan', architecture='joint', graft=False, y_loss='mse',
+          trunk_lr_scale=1.0), 'y_loss'),
 ], ids=['reconstruction', 'icgan', 'icgan_independent', 'icgan_joint'])
 def test_training_keeps_the_generator_bit_identical_and_its_loss_falls(
     gan_workdir, tmp_path, settings, falling):
@@ -147,6 +149,16 @@ def test_exported_codes_follow_the_input_order(gan_workdir, tmp_path, launcher):
 def test_graft_needs_the_discriminator_architecture(gan_workdir):
   with pytest.raises(ConfigError, match='encoder.graft=True grafts the discriminator'):
     loop.build_run(encoder_config(gan_workdir, architecture='joint'))
+
+
+@pytest.mark.parametrize('settings, needle', [
+    (dict(trunk_lr_scale=-0.1), r'trunk_lr_scale=-0.1: must be 0 \(a frozen trunk\) or more'),
+    (dict(architecture='joint', graft=False),
+     "trunk_lr_scale=0.1 scales the discriminator trunk, but encoder.architecture='joint'"),
+])
+def test_a_trunk_rate_that_cannot_apply_is_refused(gan_workdir, settings, needle):
+  with pytest.raises(ConfigError, match=needle):
+    loop.build_run(encoder_config(gan_workdir, **settings))
 
 
 def test_combined_fine_tuning_starts_from_both_runs_and_trains_all_three(gan_workdir, tmp_path):

@@ -81,9 +81,12 @@ def test_run_stops_early_and_a_restart_only_evaluates(tmp_path):
   assert max(r['step'] for r in records if r['split'] == 'train') == 10
   with checkpoints.Checkpointer(str(workdir), 5, 3) as checkpointer:
     assert checkpointer.latest_step() == 10
+  assert [r['step'] for r in records if r['split'] == 'test'] == [10]
   again = train_and_evaluate(stopping_cnn(), str(workdir))
   assert again.scalars == first.scalars
-  assert [r['step'] for r in read_metrics(workdir) if r['split'] == 'val'] == [5, 10]
+  records = read_metrics(workdir)
+  assert [r['step'] for r in records if r['split'] == 'val'] == [5, 10]
+  assert [r['step'] for r in records if r['split'] == 'test'] == [10]
 
 
 def test_resumed_run_stops_where_an_uninterrupted_one_does(tmp_path):

@@ -47,3 +47,12 @@ def test_resume_drops_later_lines_and_a_line_cut_short(tmp_path):
   writer.write_scalars(11, 'train', {'loss': 0.0})
   writer.close()
   assert [r['step'] for r in read_metrics(tmp_path)] == [5, 10, 11]
+
+
+def test_a_finished_run_drops_only_the_evaluations_it_redoes(tmp_path):
+  writer = MetricWriter(str(tmp_path))
+  for split in ('train', 'val', 'test', 'context'):
+    writer.write_scalars(10, split, {'accuracy': 0.5})
+  writer.truncate_after(10, redo_splits={'test': None, 'context': None})
+  writer.close()
+  assert [r['split'] for r in read_metrics(tmp_path)] == ['train', 'val']
