@@ -22,8 +22,11 @@ def get_config(variant: str = 'syriac'):
   if variant not in VARIANTS:
     raise ValueError(f'unknown variant {variant!r}: one of {", ".join(VARIANTS)}')
   config = config_lib.gan_follow_on_config('finetune')
+  # The generator's GAN loss pulls it away from the letters the encoder rebuilds: at weight 1
+  # the reconstruction of test letters got 23% worse in 300 steps (32x32 L2 2.995 -> 3.681),
+  # at 10 it lost 2% (3.047) while the label accuracy rose (0.943 -> 0.968).
   config.finetune = ml_collections.ConfigDict(dict(
-      encoder_workdir='runs/encoder', recon_weight=1.0, y_weight=0.1))
+      encoder_workdir='runs/encoder', recon_weight=10.0, y_weight=0.1))
   config.optimizer.update(learning_rate=1e-4, b1=0.5, schedule='constant')
   if variant == 'fashion_mnist':
     config.data = config_lib.fashion_mnist_block()
