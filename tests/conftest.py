@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
+import jax
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The suite compiles the same tiny programs again and again, in this process and in the
+# launchers it starts: compilation is most of a tiny run's time, so every compiled program is
+# kept on disk for the session and reused. One folder per pytest-xdist worker, because JAX
+# writes its cache entries without a lock.
+_COMPILED_DIR = tempfile.mkdtemp(prefix='hwr_jax_compiled_')
+
+
+def pytest_configure(config):
+  settings = {'jax_compilation_cache_dir': _COMPILED_DIR,
+              'jax_persistent_cache_min_compile_time_secs': 0.0}
+  for name, value in settings.items():
+    jax.config.update(name, value)
+    os.environ[name.upper()] = str(value)
+
+
+def pytest_unconfigure(config):
+  shutil.rmtree(_COMPILED_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope='session', autouse=True)
