@@ -50,11 +50,14 @@ def _lookup(tree: dict, dotted: str) -> Any:
 
 
 def warn_if_schedule_changes(saved: dict, config: dict) -> None:
+  """A resumed run with another train.steps equals an uninterrupted one only if its
+  learning-rate schedule does not depend on the number of steps."""
   old, new = _lookup(saved, 'train.steps'), _lookup(config, 'train.steps')
-  if old != new:
-    logging.warning('train.steps changed from %s to %s: the learning-rate schedule is rebuilt '
-                    'for %s steps, so this run will not equal an uninterrupted %s-step run',
-                    old, new, new, new)
+  schedule = _lookup(config, 'optimizer.schedule')
+  if old != new and schedule != 'constant':
+    logging.warning('train.steps changed from %s to %s: the %s learning-rate schedule is '
+                    'rebuilt for %s steps, so this run will not equal an uninterrupted %s-step '
+                    'run', old, new, schedule, new, new)
 
 
 def config_to_dict(config: ml_collections.ConfigDict) -> dict:

@@ -1,6 +1,7 @@
 """The training loop on tiny configs: determinism, resume, logging, workdir ownership."""
 
 import json
+import logging
 import os
 
 import jax
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from hwr_jax.errors import ConfigError
+from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.training.loop import train_and_evaluate
 from hwr_jax.training.restore import load_trained
 from hwr_jax.training.writers import read_metrics
@@ -52,7 +54,7 @@ def test_different_seed_gives_different_parameters(tmp_path):
 
 
 @pytest.mark.parametrize('get_config', [cnn_classifier.get_config, blstm_classifier.get_config])
-def test_resumed_run_equals_uninterrupted_run(tmp_path, get_config):
+def test_resumed_run_equals_uninterrupted_run(tmp_path, get_config, caplog):
   def config(steps):
     c = get_config('tiny')
     c.train.update(steps=steps, checkpoint_every=6, log_every=3)
@@ -61,10 +63,20 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, get_config):
 
   train_and_evaluate(config(12), str(tmp_path / 'whole'))
   train_and_evaluate(config(6), str(tmp_path / 'split'))
-  train_and_evaluate(config(12), str(tmp_path / 'split'))
+  with caplog.at_level(logging.WARNING):
+    train_and_evaluate(config(12), str(tmp_path / 'split'))
+  assert 'will not equal' not in caplog.text
   assert_trees_equal(params_of(tmp_path / 'whole'), params_of(tmp_path / 'split'))
   steps = [r['step'] for r in read_metrics(tmp_path / 'split') if r['split'] == 'train']
   assert steps == [3, 6, 9, 12]
+
+
+@pytest.mark.parametrize('schedule', ['cosine', 'warmup_cosine'])
+def test_more_steps_warn_when_the_schedule_depends_on_them(caplog, schedule):
+  saved = {'train': {'steps': 6}, 'optimizer': {'schedule': schedule}}
+  with caplog.at_level(logging.WARNING):
+    workdir_lib.warn_if_schedule_changes(saved, {**saved, 'train': {'steps': 12}})
+  assert f'6 to 12: the {schedule} learning-rate schedule' in caplog.text
 
 
 def test_loss_falls_and_everything_is_logged(tmp_path):
