@@ -16,7 +16,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The suite compiles the same tiny programs again and again, in this process and in the
 # launchers it starts: compilation is most of a tiny run's time, so every compiled program is
 # kept on disk for the session and reused. One folder per pytest-xdist worker, because JAX
-# writes its cache entries without a lock.
+# writes its cache entries without a lock; an entry left half-written by a launcher that a
+# test kills, or read while another process writes it, fails to load, and JAX then warns and
+# compiles again.
 _COMPILED_DIR = tempfile.mkdtemp(prefix='hwr_jax_compiled_')
 
 

@@ -51,13 +51,13 @@ def _lookup(tree: dict, dotted: str) -> Any:
 
 def warn_if_schedule_changes(saved: dict, config: dict) -> None:
   """A resumed run with another train.steps equals an uninterrupted one only if its
-  learning-rate schedule does not depend on the number of steps."""
+  learning-rate schedule, before and after, does not depend on the number of steps."""
   old, new = _lookup(saved, 'train.steps'), _lookup(config, 'train.steps')
-  schedule = _lookup(config, 'optimizer.schedule')
-  if old != new and schedule != 'constant':
-    logging.warning('train.steps changed from %s to %s: the %s learning-rate schedule is '
-                    'rebuilt for %s steps, so this run will not equal an uninterrupted %s-step '
-                    'run', old, new, schedule, new, new)
+  schedules = (_lookup(saved, 'optimizer.schedule'), _lookup(config, 'optimizer.schedule'))
+  if old != new and schedules != ('constant', 'constant'):
+    logging.warning('train.steps changed from %s to %s: the learning-rate schedule (%s, now %s) '
+                    'is rebuilt for %s steps, so this run will not equal an uninterrupted %s-step '
+                    'run', old, new, *schedules, new, new)
 
 
 def config_to_dict(config: ml_collections.ConfigDict) -> dict:

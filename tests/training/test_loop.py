@@ -71,12 +71,14 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, get_config, caplog):
   assert steps == [3, 6, 9, 12]
 
 
-@pytest.mark.parametrize('schedule', ['cosine', 'warmup_cosine'])
-def test_more_steps_warn_when_the_schedule_depends_on_them(caplog, schedule):
-  saved = {'train': {'steps': 6}, 'optimizer': {'schedule': schedule}}
+@pytest.mark.parametrize('before,after', [('cosine', 'cosine'), ('warmup_cosine', 'constant'),
+                                          ('constant', 'cosine')])
+def test_more_steps_warn_when_the_schedule_depends_on_them(caplog, before, after):
+  saved = {'train': {'steps': 6}, 'optimizer': {'schedule': before}}
+  resumed = {'train': {'steps': 12}, 'optimizer': {'schedule': after}}
   with caplog.at_level(logging.WARNING):
-    workdir_lib.warn_if_schedule_changes(saved, {**saved, 'train': {'steps': 12}})
-  assert f'6 to 12: the {schedule} learning-rate schedule' in caplog.text
+    workdir_lib.warn_if_schedule_changes(saved, resumed)
+  assert f'6 to 12: the learning-rate schedule ({before}, now {after})' in caplog.text
 
 
 def test_loss_falls_and_everything_is_logged(tmp_path):
