@@ -19,11 +19,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # writes its cache entries without a lock; an entry left half-written by a launcher that a
 # test kills, or read while another process writes it, fails to load, and JAX then warns and
 # compiles again.
-_COMPILED_DIR = tempfile.mkdtemp(prefix='hwr_jax_compiled_')
+_COMPILED_DIR = pytest.StashKey[str]()
 
 
 def pytest_configure(config):
-  settings = {'jax_compilation_cache_dir': _COMPILED_DIR,
+  config.stash[_COMPILED_DIR] = tempfile.mkdtemp(prefix='hwr_jax_compiled_')
+  settings = {'jax_compilation_cache_dir': config.stash[_COMPILED_DIR],
               'jax_persistent_cache_min_compile_time_secs': 0.0}
   for name, value in settings.items():
     jax.config.update(name, value)
@@ -31,7 +32,7 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-  shutil.rmtree(_COMPILED_DIR, ignore_errors=True)
+  shutil.rmtree(config.stash[_COMPILED_DIR], ignore_errors=True)
 
 
 @pytest.fixture(scope='session', autouse=True)
