@@ -16,6 +16,7 @@ VARIANTS = ('syriac', 'fashion_mnist', 'tiny')
 
 
 def get_config(variant: str = 'syriac'):
-  config = config_lib.joint_encoder_config('bigan', variant or 'syriac', VARIANTS)
+  config = config_lib.joint_encoder_config(
+      'bigan', config_lib.sibling_config(__file__, 'gan.py', variant or 'syriac', VARIANTS))
   config.bigan = ml_collections.ConfigDict(dict(y_weight=1.0))
   return config

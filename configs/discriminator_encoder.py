@@ -17,8 +17,8 @@ VARIANTS = ('syriac', 'fashion_mnist', 'tiny')
 
 
 def get_config(variant: str = 'syriac'):
-  config = config_lib.joint_encoder_config('discriminator_encoder', variant or 'syriac',
-                                           VARIANTS)
+  gan = config_lib.sibling_config(__file__, 'gan.py', variant or 'syriac', VARIANTS)
+  config = config_lib.joint_encoder_config('discriminator_encoder', gan)
   config.discriminator_encoder = ml_collections.ConfigDict(dict(
       recon_weight=1.0, z_weight=1.0, y_weight=1.0))
   return config

@@ -16,6 +16,7 @@ VARIANTS = ('syriac', 'fashion_mnist', 'tiny')
 
 
 def get_config(variant: str = 'syriac'):
-  config = config_lib.joint_encoder_config('vaegan', variant or 'syriac', VARIANTS)
+  config = config_lib.joint_encoder_config(
+      'vaegan', config_lib.sibling_config(__file__, 'gan.py', variant or 'syriac', VARIANTS))
   config.vaegan = ml_collections.ConfigDict(dict(kl_weight=0.01, gamma=1.0, y_weight=1.0))
   return config

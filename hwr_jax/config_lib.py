@@ -7,6 +7,7 @@ its model and task. Every knob the code reads is in these blocks, so
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 
@@ -120,16 +121,20 @@ def load_config_file(spec: str) -> ml_collections.ConfigDict:
   return module.get_config(variant) if variant else module.get_config()
 
 
-CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
-
-
-def joint_encoder_config(task_name: str, variant: str, variants) -> ml_collections.ConfigDict:
-  """A task that trains an encoder together with a conditional GAN (ALI/BiGAN, VAE-GAN): the
-  configs/gan.py variant of that name (data, networks, optimizer, schedule), its labels sampled
-  as there, evaluated as encoders are."""
+def sibling_config(config_file: str, name: str, variant: str, variants) -> ml_collections.ConfigDict:
+  """The `variant` of the config file `name` beside `config_file` (a config's own __file__), so
+  a config can build on another without the library knowing where configs live."""
   if variant not in variants:
     raise ValueError(f'unknown variant {variant!r}: one of {", ".join(variants)}')
-  config = load_config_file(os.path.join(CONFIGS_DIR, f'gan.py:{variant}'))
+  return load_config_file(f'{os.path.join(os.path.dirname(config_file), name)}:{variant}')
+
+
+def joint_encoder_config(task_name: str, gan_config: ml_collections.ConfigDict
+                         ) -> ml_collections.ConfigDict:
+  """A task that trains an encoder together with a conditional GAN (ALI/BiGAN, VAE-GAN): a
+  configs/gan.py config (data, networks, optimizer, schedule), its labels sampled as there,
+  evaluated as encoders are."""
+  config = copy.deepcopy(gan_config)
   config.task_name = task_name
   config.gan = ml_collections.ConfigDict(dict(label_sampling=config.gan.label_sampling))
   config.eval = ml_collections.ConfigDict(dict(batch_size=config.eval.batch_size,

@@ -30,7 +30,7 @@ from absl import app, flags
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import pipeline
 from hwr_jax.errors import HwrError
-from hwr_jax.training.loop import build_run
+from hwr_jax.loop import build_run
 from launch.common import parse_flags, report_errors
 
 _CONFIGS = flags.DEFINE_multi_string(

@@ -9,9 +9,9 @@ import signal
 import sys
 from typing import Callable, Optional, Sequence
 
-import ml_collections
 from absl import flags, logging
 
+from hwr_jax.config_keys import MissingKey, lookup
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import HwrError
 from hwr_jax.training.signals import RunInterrupted
@@ -44,15 +44,10 @@ def unknown_override(argv: Sequence[str]) -> Optional[str]:
   for arg in argv:
     if not arg.startswith('--config.'):
       continue
-    path = arg[len('--config.'):].split('=', 1)[0]
-    node = config
-    for depth, key in enumerate(path.split('.')):
-      if not isinstance(node, ml_collections.ConfigDict) or key not in node:
-        where = '.'.join(path.split('.')[:depth]) or 'the config'
-        known = ', '.join(sorted(node.keys())) if isinstance(node, ml_collections.ConfigDict) \
-            else '(not a block)'
-        return f'unknown config key {path!r} in {arg}; {where} has: {known}'
-      node = node[key]
+    try:
+      lookup(config, arg[len('--config.'):].split('=', 1)[0])
+    except MissingKey as e:
+      return f'unknown config key {e.key!r} in {arg}; {e.neighbours}'
   return None
 
 

@@ -19,8 +19,8 @@ from absl import app, flags
 
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.tables import figures_table, write_table
-from hwr_jax.tasks.base import REPORT_FILE
-from hwr_jax.training.loop import EVAL_DIR
+from hwr_jax.evaluation.result import REPORT_FILE
+from hwr_jax.loop import EVAL_DIR
 from hwr_jax.training.workdir import load_run
 from hwr_jax.training.writers import read_metrics
 from launch.common import parse_flags, report_errors

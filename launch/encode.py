@@ -21,8 +21,8 @@ from absl import app, flags
 from hwr_jax.data.sources import infer_kind, load_path, load_splits
 from hwr_jax.errors import DataError
 from hwr_jax.io_utils import atomic_file
-from hwr_jax.training.loop import log_platform
-from hwr_jax.training.restore import load_trained
+from hwr_jax.loop import log_platform
+from hwr_jax.tasks.restore import load_trained
 from launch.common import parse_flags, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained encoder run.')

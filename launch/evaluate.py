@@ -14,8 +14,8 @@ from absl import app, flags
 
 from hwr_jax.data.sources import infer_kind, load_path
 from hwr_jax.errors import DataError
-from hwr_jax.training.loop import log_platform
-from hwr_jax.training.restore import load_trained
+from hwr_jax.loop import log_platform
+from hwr_jax.tasks.restore import load_trained
 from launch.common import parse_flags, print_scalars, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run.')

@@ -29,11 +29,12 @@ import ml_collections
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from hwr_jax.config_keys import MissingKey, assign, lookup
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.tables import figures_table, write_table
-from hwr_jax.tasks.base import EvalResult
-from hwr_jax.training.loop import train_and_evaluate
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.loop import train_and_evaluate
 from launch.common import parse_flags, report_errors
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -71,13 +72,12 @@ def parse_axis(spec: str, config: ml_collections.ConfigDict) -> tuple[str, list]
   key, sep, values = spec.partition('=')
   if not sep or not values:
     raise ConfigError(f'--axis={spec}: expected key=value1,value2,...')
-  node = config
-  for part in key.split('.'):
-    if not isinstance(node, ml_collections.ConfigDict) or part not in node:
-      raise ConfigError(f'--axis={spec}: the config has no key {key!r}')
-    node = node[part]
   try:
-    return key, [parse_value(text, node) for text in values.split(',')]
+    current = lookup(config, key)
+  except MissingKey:
+    raise ConfigError(f'--axis={spec}: the config has no key {key!r}') from None
+  try:
+    return key, [parse_value(text, current) for text in values.split(',')]
   except ConfigError as e:
     raise ConfigError(f'--axis={spec}: {e}') from None
 
@@ -85,12 +85,8 @@ def parse_axis(spec: str, config: ml_collections.ConfigDict) -> tuple[str, list]
 def cell_config(config: ml_collections.ConfigDict, cell: dict) -> ml_collections.ConfigDict:
   out = copy.deepcopy(config)
   for key, value in cell.items():
-    parent, _, leaf = key.rpartition('.')
-    node = out
-    for part in filter(None, parent.split('.')):
-      node = node[part]
     try:
-      node[leaf] = value
+      assign(out, key, value)
     except TypeError as e:
       raise ConfigError(f'--axis {key}={value!r}: {e}') from None
   return out

@@ -15,8 +15,8 @@ workdir, which must be the same shared folder for all.
 from absl import app, flags
 from ml_collections import config_flags
 
-from hwr_jax.training import parallel
-from hwr_jax.training.loop import train_and_evaluate
+from hwr_jax import parallel
+from hwr_jax.loop import train_and_evaluate
 from launch.common import parse_flags, print_scalars, report_errors
 
 _CONFIG = config_flags.DEFINE_config_file(

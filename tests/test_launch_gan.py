@@ -10,7 +10,7 @@ from PIL import Image
 
 from hwr_jax.data.sources import resize_images
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
-from hwr_jax.training.restore import load_trained
+from hwr_jax.tasks.restore import load_trained
 
 GAN = 'configs/gan.py:tiny'
 CLASSIFIER = 'configs/cnn_classifier.py:tiny'
@@ -98,8 +98,8 @@ def test_a_judge_of_another_image_size_reads_resized_letters(trained):
   task, _ = load_trained(judge)
   vocabulary, shape = task.data_info.vocabulary, task.data_info.image_shape
   letters = np.random.default_rng(0).integers(0, 256, (5, 32, 32), dtype=np.uint8)
-  at_own_size = DomainClassifier(judge, vocabulary, shape).judge(
+  at_own_size = DomainClassifier(judge, *load_trained(judge), vocabulary, shape).judge(
       resize_images(letters, shape))
-  resized = DomainClassifier(judge, vocabulary, (32, 32)).judge(letters)
+  resized = DomainClassifier(judge, *load_trained(judge), vocabulary, (32, 32)).judge(letters)
   np.testing.assert_array_equal(resized[0], at_own_size[0])
   np.testing.assert_array_equal(resized[1], at_own_size[1])

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from hwr_jax.training.restore import load_trained
+from hwr_jax.tasks.restore import load_trained
 from launch import sweep
 
 TINY = 'configs/cnn_classifier.py:tiny'

@@ -80,3 +80,52 @@ class LetterDataset:
       if key == 'manuscript':
         lines.append(f'  manuscripts: {len(np.unique(column))}')
     return '\n'.join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class DateSummary:
+  """The known dates (years) of the training images: what a dating model scales its targets
+  by and what the baseline that always predicts the training mean predicts."""
+
+  mean: float
+  std: float
+  first: float
+  last: float
+
+  @classmethod
+  def of(cls, dates: np.ndarray) -> Optional[DateSummary]:
+    known = np.asarray(dates, np.float64)
+    known = known[np.isfinite(known)]
+    if not known.size:
+      return None
+    return cls(float(known.mean()), float(known.std()), float(known.min()), float(known.max()))
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+  """What a task may know of its training data; saved in the workdir for later evaluation."""
+
+  vocabulary: Vocabulary
+  image_shape: tuple[int, int]
+  class_counts: tuple[int, ...]
+  dates: Optional[DateSummary] = None
+
+  @classmethod
+  def of(cls, dataset: LetterDataset) -> DataInfo:
+    dates = dataset.metadata.get('date')
+    return cls(dataset.vocabulary, tuple(dataset.image_shape),
+               tuple(int(c) for c in dataset.class_counts()),
+               None if dates is None else DateSummary.of(dates))
+
+  def to_json(self) -> dict:
+    out = {'image_shape': list(self.image_shape), 'class_counts': list(self.class_counts),
+           'num_classes': len(self.vocabulary)}
+    if self.dates is not None:
+      out['dates'] = dataclasses.asdict(self.dates)
+    return out
+
+  @classmethod
+  def from_json(cls, saved: dict, vocabulary: Vocabulary) -> DataInfo:
+    dates = saved.get('dates')
+    return cls(vocabulary, tuple(saved['image_shape']), tuple(saved['class_counts']),
+               None if dates is None else DateSummary(**dates))

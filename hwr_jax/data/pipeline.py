@@ -17,7 +17,7 @@ from jax.sharding import Mesh
 
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.errors import ConfigError
-from hwr_jax.training import parallel
+from hwr_jax import parallel
 
 
 def batches_per_epoch(num_examples: int, batch_size: int) -> int:
@@ -133,14 +133,3 @@ def map_chunks(fn: Callable, size: int, *arrays: np.ndarray):
     return jax.tree.map(lambda *parts: np.concatenate(parts), *outputs)
   shapes = jax.eval_shape(fn, *[np.zeros((size, *a.shape[1:]), a.dtype) for a in arrays])
   return jax.tree.map(lambda s: np.zeros((0, *s.shape[1:]), s.dtype), shapes)
-
-
-def eval_batches(dataset: LetterDataset, batch_size: int) -> Iterator[tuple[dict, int]]:
-  """Yields (batch, valid) over the whole set in order; the last batch is padded to full size
-  so evaluation compiles once, and `valid` says how many of its rows are real."""
-  for start in range(0, len(dataset), batch_size):
-    indices = np.arange(start, min(start + batch_size, len(dataset)))
-    valid = len(indices)
-    if valid < batch_size:
-      indices = np.concatenate([indices, np.full(batch_size - valid, indices[-1])])
-    yield make_batch(dataset, indices), valid

@@ -17,17 +17,16 @@ from absl import logging
 from hwr_jax.data import pipeline
 from hwr_jax.data.sources import resize_images
 from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.data.pixels import images_to_float
 from hwr_jax.errors import ConfigError
-from hwr_jax.tasks.classification import images_to_float
-from hwr_jax.training.restore import load_trained
 
 
 class DomainClassifier:
   """The classifier of a classification workdir, checked against the letters it will judge."""
 
-  def __init__(self, workdir: str, vocabulary: Vocabulary, image_shape: tuple[int, int],
-               batch_size: int = 500):
-    task, state = load_trained(workdir)
+  def __init__(self, workdir: str, task, state, vocabulary: Vocabulary,
+               image_shape: tuple[int, int], batch_size: int = 500):
+    """`task` and `state`: the run of `workdir` as hwr_jax.tasks.restore.load_trained gives it."""
     if task.config.task_name != 'classification':
       raise ConfigError(f'eval.classifier_workdir={workdir} holds a {task.config.task_name} '
                         'run; it must be a letter classifier (task classification)')

@@ -23,63 +23,25 @@ from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.pixels import images_to_signed, signed_to_images
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation import generation
 from hwr_jax.evaluation.classification import format_report
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
+from hwr_jax.tasks.restore import load_trained
+from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_real, discriminator_loss,
+                                      label_log_probs, wrong_labels)
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import PartsState
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.training.precision import compute_dtype
 
-GENERATOR, DISCRIMINATOR = 'generator', 'discriminator'
-LABEL_SAMPLINGS = ('empirical', 'uniform')
 # Keys folded from the seed for the fixed noise of sample grids and of evaluations, so every
 # checkpoint of a run is shown and scored on the same z.
 _SNAPSHOT_KEY, _EVAL_KEY = 2, 3
 _FAKE_ROWS = 3
-
-
-def images_to_signed(images: jax.Array) -> jax.Array:
-  """uint8 (B, H, W, 1) -> float32 in [-1, 1], the range of the generator's tanh."""
-  return images.astype(jnp.float32) / 127.5 - 1.0
-
-
-def signed_to_images(x: jax.Array) -> jax.Array:
-  """[-1, 1] -> uint8 (B, H, W)."""
-  return jnp.round((jnp.clip(x[..., 0], -1, 1) + 1) * 127.5).astype(jnp.uint8)
-
-
-def label_log_probs(class_counts, sampling: str) -> np.ndarray:
-  """Log-probabilities of the labels given to generated letters: the training frequencies
-  ('empirical'), or equal for every class seen in training ('uniform')."""
-  counts = np.asarray(class_counts, np.float64)
-  if sampling == 'uniform':
-    counts = (counts > 0).astype(np.float64)
-  elif sampling != 'empirical':
-    raise ConfigError(f'gan.label_sampling={sampling!r}: expected one of {LABEL_SAMPLINGS}')
-  with np.errstate(divide='ignore'):
-    return np.log(counts / counts.sum()).astype(np.float32)
-
-
-def bce_real(logits: jax.Array) -> jax.Array:
-  return optax.sigmoid_binary_cross_entropy(logits, jnp.ones_like(logits)).mean()
-
-
-def bce_fake(logits: jax.Array) -> jax.Array:
-  return optax.sigmoid_binary_cross_entropy(logits, jnp.zeros_like(logits)).mean()
-
-
-def discriminator_loss(real: jax.Array, fake: jax.Array, wrong: Optional[jax.Array]) -> jax.Array:
-  """Logits of real pairs, generated pairs and (matching-aware) real images with wrong labels."""
-  if wrong is None:
-    return bce_real(real) + bce_fake(fake)
-  return bce_real(real) + 0.5 * (bce_fake(fake) + bce_fake(wrong))
-
-
-def wrong_labels(rng: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
-  """A label other than each true one, uniformly among the others."""
-  return (labels + jax.random.randint(rng, labels.shape, 1, num_classes)) % num_classes
 
 
 class Task(base.Task):
@@ -93,7 +55,7 @@ class Task(base.Task):
       raise ConfigError(f'a GAN needs square images, the data has {height}x{width}')
     self.model = get_model_class(config.model_name)(
         num_classes=len(data_info.vocabulary), image_size=height,
-        dtype=base.compute_dtype(config), **config.model.to_dict())
+        dtype=compute_dtype(config), **config.model.to_dict())
     self.label_log_probs = label_log_probs(data_info.class_counts, config.gan.label_sampling)
     if config.gan.matching_aware and (not self.model.conditional or self.num_classes < 2):
       raise ConfigError('gan.matching_aware needs a conditional model and at least 2 classes')
@@ -217,7 +179,8 @@ class Task(base.Task):
     None when not configured."""
     if not self.config.eval.classifier_workdir:
       return None
-    return DomainClassifier(self.config.eval.classifier_workdir, self.data_info.vocabulary,
+    workdir = self.config.eval.classifier_workdir
+    return DomainClassifier(workdir, *load_trained(workdir), self.data_info.vocabulary,
                             self.data_info.image_shape, self.config.eval.batch_size)
 
   def score(self, state, dataset: LetterDataset, judge: DomainClassifier,
@@ -241,8 +204,8 @@ class Task(base.Task):
     return scalars, report
 
   def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> base.EvalResult:
-    result = base.EvalResult(scalars={})
+               out_dir: Optional[str]) -> EvalResult:
+    result = EvalResult(scalars={})
     judge = self.judge()
     if judge is None:
       logging.warning('eval.classifier_workdir is not set: no label fidelity or Fréchet '

@@ -25,13 +25,15 @@ from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.pixels import images_to_float
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
-from hwr_jax.tasks.classification import images_to_float
 from hwr_jax.tasks.encoding import reconstruction_errors
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.training.precision import compute_dtype
 
 # Keeps the logarithms of the KL term finite when a unit saturates.
 _ACTIVATION_EPSILON = 1e-6
@@ -63,7 +65,7 @@ class Task(base.Task):
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
     self.model = get_model_class(config.model_name)(
-        image_shape=tuple(data_info.image_shape), dtype=base.compute_dtype(config),
+        image_shape=tuple(data_info.image_shape), dtype=compute_dtype(config),
         **config.model.to_dict())
     dummy = jax.ShapeDtypeStruct((1, *data_info.image_shape, 1), jnp.float32)
     variables = jax.eval_shape(self.model.init, jax.random.key(0), dummy)
@@ -139,8 +141,8 @@ class Task(base.Task):
     return {'reconstruction': self.grid(originals, self.reconstruct(state, originals)[0])}
 
   def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> base.EvalResult:
-    result = base.EvalResult(scalars={})
+               out_dir: Optional[str]) -> EvalResult:
+    result = EvalResult(scalars={})
     for name, dataset in datasets.items():
       rebuilt, means = self.reconstruct(state, dataset.images)
       scalars = reconstruction_errors(dataset.images, rebuilt)

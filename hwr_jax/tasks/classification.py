@@ -13,16 +13,14 @@ from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.pixels import images_to_float
 from hwr_jax.evaluation import classification as metrics_lib
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
-
-
-def images_to_float(images: jax.Array) -> jax.Array:
-  """uint8 (B, H, W, 1) -> float32 in [0, 1]; done on device so batches travel as bytes."""
-  return images.astype(jnp.float32) / 255.0
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.training.precision import compute_dtype
 
 
 class Task(base.Task):
@@ -31,7 +29,7 @@ class Task(base.Task):
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
     self.model = get_model_class(config.model_name)(
-        num_classes=len(data_info.vocabulary), dtype=base.compute_dtype(config),
+        num_classes=len(data_info.vocabulary), dtype=compute_dtype(config),
         **config.model.to_dict())
 
   def init_state(self, rng):
@@ -70,15 +68,12 @@ class Task(base.Task):
 
   def predictions(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
     """The predicted class id of every image, in order."""
-    out = []
-    for batch, valid in pipeline.eval_batches(dataset, self.config.eval.batch_size):
-      logits = self.predict(state, batch['image'])
-      out.append(np.asarray(jnp.argmax(logits, -1))[:valid])
-    return np.concatenate(out) if out else np.zeros((0,), np.int32)
+    return pipeline.map_chunks(lambda images: jnp.argmax(self.predict(state, images), -1),
+                               self.config.eval.batch_size, dataset.images[..., None])
 
   def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> base.EvalResult:
-    result = base.EvalResult(scalars={})
+               out_dir: Optional[str]) -> EvalResult:
+    result = EvalResult(scalars={})
     for name, dataset in datasets.items():
       report = metrics_lib.classification_report(
           dataset.labels, self.predictions(state, dataset), self.data_info.vocabulary)

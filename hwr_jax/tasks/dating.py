@@ -23,13 +23,15 @@ from absl import logging
 
 from hwr_jax.data import augment, pipeline
 from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.pixels import images_to_float
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.evaluation import dating as metrics_lib
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
-from hwr_jax.tasks.classification import images_to_float
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.training.precision import compute_dtype
 
 TARGETS = ('regression', 'periods')
 
@@ -93,7 +95,7 @@ class Task(base.Task):
         self.first_period + 1
     self.model = get_model_class(config.model_name)(
         num_outputs=1 if self.regression else self.num_periods,
-        num_classes=len(data_info.vocabulary), dtype=base.compute_dtype(config),
+        num_classes=len(data_info.vocabulary), dtype=compute_dtype(config),
         **config.model.to_dict())
 
   @property
@@ -158,13 +160,13 @@ class Task(base.Task):
 
   def predictions(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
     """The predicted year of every image, in order."""
-    out = [np.asarray(self.predict(state, batch['image'], batch['label']))[:valid]
-           for batch, valid in pipeline.eval_batches(dataset, self.config.eval.batch_size)]
-    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+    return pipeline.map_chunks(functools.partial(self.predict, state),
+                               self.config.eval.batch_size, dataset.images[..., None],
+                               dataset.labels)
 
   def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> base.EvalResult:
-    result = base.EvalResult(scalars={})
+               out_dir: Optional[str]) -> EvalResult:
+    result = EvalResult(scalars={})
     for name, dataset in datasets.items():
       check_dated(dataset, name)
       report = metrics_lib.dating_report(

@@ -26,15 +26,17 @@ from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.pixels import images_to_float
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation import fscore
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.io_utils import atomic_file
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
-from hwr_jax.tasks.classification import images_to_float
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.training.precision import compute_dtype
 
 
 class Task(base.Task):
@@ -53,7 +55,7 @@ class Task(base.Task):
                         f'{len(data_info.vocabulary)} class: label the images, or set '
                         'model.conditional=False')
     self.model = get_model_class(config.model_name)(
-        num_classes=len(data_info.vocabulary), dtype=base.compute_dtype(config),
+        num_classes=len(data_info.vocabulary), dtype=compute_dtype(config),
         **config.model.to_dict())
 
   def init_state(self, rng):
@@ -102,8 +104,8 @@ class Task(base.Task):
     return {'denoise': self.grid(reference, self.probabilities(state, reference))}
 
   def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> base.EvalResult:
-    result = base.EvalResult(scalars={})
+               out_dir: Optional[str]) -> EvalResult:
+    result = EvalResult(scalars={})
     settings = self.config.denoiser
     for name, dataset in datasets.items():
       if dataset.targets is None:

@@ -30,15 +30,16 @@ import ml_collections
 import optax
 from absl import logging
 
+from hwr_jax.data.pixels import images_to_signed
 from hwr_jax.errors import ConfigError
 from hwr_jax.models import dcgan, icgan_encoder
-from hwr_jax.tasks import base, encoding
-from hwr_jax.tasks.adversarial import (DISCRIMINATOR, GENERATOR, images_to_signed,
-                                       label_log_probs)
+from hwr_jax.tasks import encoding
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, label_log_probs
 from hwr_jax.tasks.encoding import ENCODER
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
+from hwr_jax.training.precision import compute_dtype
 
 OBJECTIVES = ('reconstruction', 'icgan')
 Y_LOSSES = ('cross_entropy', 'mse')
@@ -92,7 +93,7 @@ class Task(encoding.EncodingTask):
     self.gan_config = gan_config
     self.model = dcgan.Model(num_classes=len(data_info.vocabulary),
                              image_size=data_info.image_shape[0],
-                             dtype=base.compute_dtype(config), **gan_config.model.to_dict())
+                             dtype=compute_dtype(config), **gan_config.model.to_dict())
     if not self.model.conditional:
       raise ConfigError(f'encoder.gan_workdir={settings.gan_workdir} holds an unconditional '
                         'GAN; the encoder needs a conditional one')
@@ -131,7 +132,7 @@ class Task(encoding.EncodingTask):
       raise ConfigError(f'encoder.graft=True grafts the discriminator: it needs '
                         f'encoder.architecture=discriminator, not {settings.architecture!r}')
     return icgan_encoder.build(settings.architecture, self.model.z_dim, self.num_classes,
-                               base.compute_dtype(self.config))
+                               compute_dtype(self.config))
 
   def prepare(self):
     """Reads the GAN's generator and discriminator (and nothing else) from its checkpoint."""

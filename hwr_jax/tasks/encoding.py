@@ -22,15 +22,17 @@ from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.pixels import images_to_signed, signed_to_images
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation import codes
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import dcgan
 from hwr_jax.tasks import base
-from hwr_jax.tasks.adversarial import (DISCRIMINATOR, GENERATOR, images_to_signed,
-                                       signed_to_images)
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import PartsState, TrainState
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.training.precision import compute_dtype
 
 ENCODER = 'encoder'
 # Query letters, and neighbours shown for each, in the nearest-neighbour grid.
@@ -51,7 +53,7 @@ def reconstruction_errors(images: np.ndarray, rebuilt: np.ndarray) -> dict[str, 
 def build_model(config, data_info) -> dcgan.Model:
   """The conditional DCGAN of config.model, for the data's classes and image size."""
   model = dcgan.Model(num_classes=len(data_info.vocabulary), image_size=data_info.image_shape[0],
-                      dtype=base.compute_dtype(config), **config.model.to_dict())
+                      dtype=compute_dtype(config), **config.model.to_dict())
   if not model.conditional:
     raise ConfigError(f'model.conditional=False: {config.task_name} trains an encoder for a '
                       'conditional generator')
@@ -152,8 +154,8 @@ class EncodingTask(base.Task):
     return self.grids(state, reference, self.encode(state, reference.images[:columns])['z'])
 
   def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> base.EvalResult:
-    result = base.EvalResult(scalars={})
+               out_dir: Optional[str]) -> EvalResult:
+    result = EvalResult(scalars={})
     for name, dataset in datasets.items():
       encoded = self.encode(state, dataset.images)
       z, predicted = encoded['z'], encoded['predicted']

@@ -16,11 +16,13 @@ from typing import Any, Optional
 import ml_collections
 from absl import logging
 
+from hwr_jax.config_keys import lookup_or_none
+from hwr_jax.data.dataset import DataInfo
 from hwr_jax.data.vocabulary import VOCABULARY_FILE, Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.io_utils import read_json, write_json
-from hwr_jax.tasks.base import DataInfo
-from hwr_jax.training import parallel
+
+from hwr_jax import parallel
 
 CONFIG_FILE = 'config.json'
 DATA_INFO_FILE = 'data_info.json'
@@ -43,17 +45,11 @@ def _flatten(tree: Any, prefix: str = '') -> dict[str, Any]:
   return {prefix[:-1]: list(tree) if isinstance(tree, tuple) else tree}
 
 
-def _lookup(tree: dict, dotted: str) -> Any:
-  for key in dotted.split('.'):
-    tree = tree.get(key) if isinstance(tree, dict) else None
-  return tree
-
-
 def warn_if_schedule_changes(saved: dict, config: dict) -> None:
   """A resumed run with another train.steps equals an uninterrupted one only if its
   learning-rate schedule, before and after, does not depend on the number of steps."""
-  old, new = _lookup(saved, 'train.steps'), _lookup(config, 'train.steps')
-  schedules = (_lookup(saved, 'optimizer.schedule'), _lookup(config, 'optimizer.schedule'))
+  old, new = lookup_or_none(saved, 'train.steps'), lookup_or_none(config, 'train.steps')
+  schedules = (lookup_or_none(saved, 'optimizer.schedule'), lookup_or_none(config, 'optimizer.schedule'))
   if old != new and schedules != ('constant', 'constant'):
     logging.warning('train.steps changed from %s to %s: the learning-rate schedule (%s, now %s) '
                     'is rebuilt for %s steps, so this run will not equal an uninterrupted %s-step '
@@ -68,8 +64,8 @@ def config_to_dict(config: ml_collections.ConfigDict) -> dict:
 def check_same_run(saved: dict, config: dict, workdir: str) -> None:
   """Refuses a config whose model or task differs from the one the workdir was trained with."""
   for identity_key in _IDENTITY_KEYS:
-    old = _flatten({identity_key: _lookup(saved, identity_key)})
-    new = _flatten({identity_key: _lookup(config, identity_key)})
+    old = _flatten({identity_key: lookup_or_none(saved, identity_key)})
+    new = _flatten({identity_key: lookup_or_none(config, identity_key)})
     for key in sorted(set(old) | set(new)):
       if old.get(key) != new.get(key):
         raise ConfigError(

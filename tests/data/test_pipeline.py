@@ -53,14 +53,6 @@ def test_a_failing_producer_raises_in_the_consumer():
     next(pipeline.train_batches(broken, 8, seed=0, first_step=0))
 
 
-def test_eval_batches_cover_every_image_once_with_padding():
-  seen = []
-  for batch, valid in pipeline.eval_batches(dataset(), 16):
-    assert batch['image'].shape == (16, 4, 4, 1)
-    seen.extend(batch['image'][:valid, 0, 0, 0].tolist())
-  assert seen == list(range(50))
-
-
 def test_map_chunks_keeps_order_drops_padding_and_handles_no_rows():
   calls = []
 

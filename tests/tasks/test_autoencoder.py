@@ -9,8 +9,8 @@ import pytest
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.io_utils import read_json
 from hwr_jax.tasks import autoencoder
-from hwr_jax.training import loop
-from hwr_jax.training.restore import load_trained
+from hwr_jax import loop
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
 

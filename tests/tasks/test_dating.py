@@ -16,8 +16,8 @@ from hwr_jax.data.sources import load_splits
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import DataError
 from hwr_jax.tasks import dating
-from hwr_jax.training.loop import train_and_evaluate
-from hwr_jax.training.restore import load_trained
+from hwr_jax.loop import train_and_evaluate
+from hwr_jax.tasks.restore import load_trained
 
 TINY = 'configs/dating.py:tiny'
 

@@ -12,8 +12,8 @@ from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.io_utils import read_json
-from hwr_jax.training import loop
-from hwr_jax.training.restore import load_trained
+from hwr_jax import loop
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
 TINY = 'configs/denoiser.py:tiny'

@@ -11,9 +11,9 @@ from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
 from hwr_jax.models import dcgan
 from hwr_jax.tasks import encoder as encoder_task
-from hwr_jax.tasks.adversarial import DISCRIMINATOR, GENERATOR
-from hwr_jax.training import loop
-from hwr_jax.training.restore import load_trained
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
+from hwr_jax import loop
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
 

@@ -10,8 +10,8 @@ import pytest
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import vaegan
-from hwr_jax.training import loop
-from hwr_jax.training.restore import load_trained
+from hwr_jax import loop
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
 

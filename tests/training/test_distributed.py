@@ -8,7 +8,7 @@ import sys
 import jax
 import numpy as np
 
-from hwr_jax.training.restore import load_trained
+from hwr_jax.tasks.restore import load_trained
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = 'configs/cnn_classifier.py:tiny'

@@ -8,8 +8,8 @@ from configs import cnn_classifier
 from hwr_jax.errors import ConfigError
 from hwr_jax.training import checkpoints, early_stopping
 from hwr_jax.training.early_stopping import EarlyStopping
-from hwr_jax.training.loop import train_and_evaluate
-from hwr_jax.training.restore import load_trained
+from hwr_jax.loop import train_and_evaluate
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
-from hwr_jax.training import loop
+from hwr_jax import loop
+from hwr_jax.data import pipeline
 
 
 def run_steps(spec, dtype, steps=4):
@@ -15,7 +16,7 @@ def run_steps(spec, dtype, steps=4):
   config.train.compute_dtype = dtype
   run = loop.build_run(config)
   state = run.initial_state
-  batches = loop.pipeline.train_batches(run.data.train, config.train.batch_size, config.seed, 0,
+  batches = pipeline.train_batches(run.data.train, config.train.batch_size, config.seed, 0,
                                         mesh=run.mesh)
   losses = []
   try:

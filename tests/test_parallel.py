@@ -8,8 +8,8 @@ import pytest
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
-from hwr_jax.training import loop
-from hwr_jax.training.restore import load_trained
+from hwr_jax import loop
+from hwr_jax.tasks.restore import load_trained
 
 CONFIGS = ['configs/cnn_classifier.py:tiny', 'configs/gan.py:tiny']
 

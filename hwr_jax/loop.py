@@ -16,13 +16,17 @@ from jax.sharding import Mesh
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.sources import DataSplits, load_splits
+from hwr_jax import parallel
 from hwr_jax.errors import ConfigError, HwrError
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
-from hwr_jax.tasks.base import DataInfo, EvalResult, Task, compute_dtype
-from hwr_jax.training import checkpoints, parallel, progress, signals, workdir as workdir_lib
+from hwr_jax.data.dataset import DataInfo
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.tasks.base import Task
+from hwr_jax.training import checkpoints, progress, signals, workdir as workdir_lib
 from hwr_jax.training.early_stopping import EarlyStopping
 from hwr_jax.training.optimizers import make_optimizer
+from hwr_jax.training.precision import compute_dtype
 from hwr_jax.training.state import TrainState
 from hwr_jax.training.writers import MetricWriter
 
