@@ -56,6 +56,7 @@ def get_config(variant: str = 'syriac'):
                                   eval_every=100)
   config.model_name = 'dating_cnn'
   config.task_name = 'dating'
+  config.evals = config_lib.evals_block(config.task_name)
   config.model = ml_collections.ConfigDict(dict(
       conditional=not variant.startswith('plain'), features=(16, 32, 64), convs_per_block=2,
       dense=128, dropout=0.3))

@@ -32,6 +32,7 @@ def get_config(variant: str = 'syriac'):
                                   checkpoint_every=500)
   config.model_name = 'denoiser'
   config.task_name = 'denoiser'
+  config.evals = config_lib.evals_block(config.task_name)
   config.model.update(features=(16, 32, 64, 64), conditional=False)
   config.data = config_lib.data_block('synthetic', targets='clean', image_size=64)
   config.optimizer.update(learning_rate=2e-3)

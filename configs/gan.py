@@ -16,7 +16,7 @@ Variants (the part after the colon):
   pooling           the Syriac model with average pooling in D and resize-convolutions in G.
   dcgan             the unconditional DCGAN on Syriac letters (Fréchet distance only).
   tiny              a few steps on a small synthetic set, for tests and smoke runs.
-Figures and times are in the README's GAN section.
+Figures and times are in docs/gans.md.
 
   python -m launch.train --config=configs/cnn_classifier.py:syriac64 --workdir=runs/cnn64
   python -m launch.train --config=configs/gan.py --workdir=runs/gan \
@@ -40,6 +40,7 @@ def get_config(variant: str = 'syriac'):
                                   checkpoint_every=500, sample_every=500)
   config.model_name = 'dcgan'
   config.task_name = 'adversarial'
+  config.evals = config_lib.evals_block(config.task_name)
   config.model = ml_collections.ConfigDict(dict(
       z_dim=100, conditional=True, width=64, convs_per_block=1, upsampling='transpose',
       downsampling='stride', label_position='conv1', bias_before_norm=False))

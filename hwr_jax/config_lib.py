@@ -14,7 +14,9 @@ import os
 import ml_collections
 from ml_collections import config_dict
 
-from hwr_jax.training import early_stopping
+from hwr_jax.tasks import get_task_class
+from hwr_jax.data import augment
+from hwr_jax.training import early_stopping, init_from
 from hwr_jax.training.optimizers import default_optimizer_config
 
 FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
@@ -41,6 +43,14 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
     file's split column).
   extra_tests: more named test sets, 'name=path[:labels],name2=path2'; the synthetic source
     adds 'context' (context crops of the test letters) by itself.
+  image_size: the square size every image is brought to (0: keep the stored size).
+  resize: how images reach image_size: 'stretch' (each side scaled on its own) or 'pad' (the
+    aspect ratio kept: the longer side fits, the rest is filled with the image's background,
+    the median of its border). Real crops differ in height and width, and stretching squashes
+    ascenders and descenders.
+  polarity: how image files are made ink bright on dark: 'auto' (guessed per image), 'dark_ink'
+    (always inverted: ink darker than the paper) or 'light_ink' (never inverted), so a stained
+    crop cannot flip silently. Arrays and IDX keep their own rule (one guess per array).
   targets / test_targets: binary targets for image-to-image tasks: a folder paired by file
     name with the train (test) image folder; 'clean' (synthetic source: the context crops
     paired with the generator's clean targets); or 'binarized' (any source: targets are the
@@ -49,7 +59,8 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
   """
   block = ml_collections.ConfigDict(dict(
       source=source, train='', train_labels='', test='', test_labels='', extra_tests='',
-      image_size=32, binarize_threshold=config_dict.placeholder(float), unlabelled='report',
+      image_size=32, resize='stretch', polarity='auto',
+      binarize_threshold=config_dict.placeholder(float), unlabelled='report',
       label_names='', images_key='', labels_key='',
       split='random', test_fraction=0.2, val_fraction=0.0,
       targets='', test_targets='', target_threshold=0.5, input_noise=0.15,
@@ -84,8 +95,16 @@ def fashion_mnist_block(**overrides) -> ml_collections.ConfigDict:
   return data_block('idx', **settings)
 
 
+def evals_block(task_name: str) -> ml_collections.ConfigDict:
+  """The task's evaluators by name, {name: {type: module of hwr_jax/evaluation}}: the block a
+  config changes to score a run in another way."""
+  defaults = get_task_class(task_name).DEFAULT_EVALS
+  return ml_collections.ConfigDict({name: {'type': kind} for name, kind in defaults.items()})
+
+
 def base_config(**train_overrides) -> ml_collections.ConfigDict:
-  """Seed, training cadence, evaluation and optimizer: the blocks every experiment has."""
+  """Seed, training cadence, evaluation, optimizer and the run to start from (init: none by
+  default; hwr_jax/training/init_from.py): the blocks every experiment has."""
   config = ml_collections.ConfigDict()
   config.seed = 0
   config.model_name = ''
@@ -98,16 +117,19 @@ def base_config(**train_overrides) -> ml_collections.ConfigDict:
   config.train.update(train_overrides)
   config.eval = ml_collections.ConfigDict(dict(batch_size=500))
   config.optimizer = default_optimizer_config()
+  config.init = init_from.default_config()
   return config
 
 
 def classifier_config(model_name: str, **train_overrides) -> ml_collections.ConfigDict:
   """The letter-classification recipe both classifiers share: synthetic Syriac data, Adam
-  with a warm-up then cosine decay from 2e-3."""
+  with a warm-up then cosine decay from 2e-3, no augmentation (config.augment, all off)."""
   config = base_config(**train_overrides)
   config.model_name = model_name
   config.task_name = 'classification'
+  config.evals = evals_block(config.task_name)
   config.data = data_block('synthetic')
+  config.augment = augment.default_config()
   config.optimizer.update(learning_rate=2e-3, schedule='warmup_cosine', warmup_steps=100)
   return config
 
@@ -136,6 +158,7 @@ def joint_encoder_config(task_name: str, gan_config: ml_collections.ConfigDict
   evaluated as encoders are."""
   config = copy.deepcopy(gan_config)
   config.task_name = task_name
+  config.evals = evals_block(config.task_name)
   config.gan = ml_collections.ConfigDict(dict(label_sampling=config.gan.label_sampling))
   config.eval = ml_collections.ConfigDict(dict(batch_size=config.eval.batch_size,
                                                grid_columns=10))
@@ -150,6 +173,7 @@ def gan_follow_on_config(task_name: str) -> ml_collections.ConfigDict:
                        sample_every=500)
   config.model_name = 'dcgan'
   config.task_name = task_name
+  config.evals = evals_block(config.task_name)
   config.eval.update(grid_columns=10)
   config.data = data_block('synthetic', image_size=64)
   return config
@@ -161,6 +185,7 @@ def autoencoder_config(model_name: str, **train_overrides) -> ml_collections.Con
   config = base_config(**train_overrides)
   config.model_name = model_name
   config.task_name = 'autoencoder'
+  config.evals = evals_block(config.task_name)
   config.data = data_block('synthetic')
   config.optimizer.update(learning_rate=2e-3)
   config.autoencoder = ml_collections.ConfigDict(dict(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Optional
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +15,7 @@ from absl import logging
 from jax.sharding import Mesh
 
 from hwr_jax.data import pipeline
-from hwr_jax.data.sources import DataSplits, load_splits
+from hwr_jax.data.sources import DataSplits, load_splits, relabelled
 from hwr_jax import parallel
 from hwr_jax.errors import ConfigError, HwrError
 from hwr_jax.models import get_model_class
@@ -23,7 +23,7 @@ from hwr_jax.tasks import get_task_class
 from hwr_jax.data.dataset import DataInfo
 from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.tasks.base import Task
-from hwr_jax.training import checkpoints, progress, signals, workdir as workdir_lib
+from hwr_jax.training import checkpoints, init_from, progress, signals, workdir as workdir_lib
 from hwr_jax.training.early_stopping import EarlyStopping
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -84,12 +84,15 @@ def skipping_non_finite(train_step: Callable) -> Callable:
 NAN_POLICIES = ('stop', 'skip')
 
 
-def compiled_step(task: Task, nan_policy: str, steps_per_call: int, mesh: Mesh) -> Callable:
+def compiled_step(task: Task, nan_policy: str, steps_per_call: int, mesh: Mesh,
+                  train_step: Optional[Callable] = None) -> Callable:
   """The jitted call (state, batches, step_key, first_step) -> (state, metrics) that runs
-  `steps_per_call` steps; each step's key is step_key folded with its number, and each metric
-  comes back with one value per step. More than one step per call scans over a stack of
-  batches: one dispatch for K steps, with the same results as K calls."""
-  step = task.train_step if nan_policy == 'stop' else skipping_non_finite(task.train_step)
+  `steps_per_call` steps of `train_step` (default: the task's); each step's key is step_key
+  folded with its number, and each metric comes back with one value per step. More than one
+  step per call scans over a stack of batches: one dispatch for K steps, with the same results
+  as K calls."""
+  train_step = train_step or task.train_step
+  step = train_step if nan_policy == 'stop' else skipping_non_finite(train_step)
 
   def one(state, batch, step_key, first_step):
     state, metrics = step(state, batch, jax.random.fold_in(step_key, first_step))
@@ -118,6 +121,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
   get_model_class(config.model_name)
   make_optimizer(config.optimizer, config.train.steps)
   compute_dtype(config)
+  init_from.check_settings(init_from.settings_of(config))
   if config.train.nan_policy not in NAN_POLICIES:
     raise ConfigError(f'train.nan_policy={config.train.nan_policy!r}: expected stop or skip')
   check_steps_per_call(config.train)
@@ -150,20 +154,31 @@ class Run:
 
 
 def build_run(config: ml_collections.ConfigDict) -> Run:
-  """Checks the config, loads the data, builds the task and its first state: every error a
-  user's input can cause happens here, before anything is written."""
+  """Checks the config, loads the data, builds the task and its first state (from the run
+  config.init names, if any): every error a user's input can cause happens here, before
+  anything is written."""
   check_config(config)
+  source = init_from.load_source(config)
   mesh = parallel.make_mesh()
   parallel.check_batch_size(config.train.batch_size, mesh)
   data = load_splits(config.data, config.seed)
+  if source is not None:
+    # Before the task is built: with init.labels=union its output layer is over the union.
+    data = relabelled(data, init_from.run_vocabulary(source, DataInfo.of(data.train)))
   pipeline.batches_per_epoch(len(data.train), config.train.batch_size)
   task: Task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
+  init_from.check_head(init_from.settings_of(config), task.output_head, config.task_name)
   task.check_data(all_sets(data))
   task.prepare()
-  state = jax.device_put(task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0)),
-                         parallel.replicated(mesh))
+  state = task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0))
+  if source is not None:
+    state = init_from.start_from(source, state, task.output_head, data.vocabulary,
+                                 config.task_name)
+  state = init_from.with_optimizer(config, state, task.output_head)
+  state = jax.device_put(state, parallel.replicated(mesh))
   check_early_stopping(config, task, state, data)
-  step_fn = compiled_step(task, config.train.nan_policy, config.train.steps_per_call, mesh)
+  step_fn = compiled_step(task, config.train.nan_policy, config.train.steps_per_call, mesh,
+                          init_from.train_step(config, task.train_step, task.output_head))
   return Run(data, task, state, step_fn, mesh)
 
 

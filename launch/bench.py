@@ -25,13 +25,13 @@ import time
 
 import jax
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import pipeline
 from hwr_jax.errors import HwrError
 from hwr_jax.loop import build_run
-from launch.common import parse_flags, report_errors
+from launch.common import run_console_script, report_errors
 
 _CONFIGS = flags.DEFINE_multi_string(
     'config', ['configs/cnn_classifier.py', 'configs/blstm_classifier.py',
@@ -173,5 +173,10 @@ def torch_eager_available() -> bool:
   return torch_eager.available()
 
 
+def run():
+  """The `hwr-bench` console script: the same as python -m launch.bench."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

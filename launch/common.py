@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import Callable, Optional, Sequence
 
-from absl import flags, logging
+from absl import app, flags, logging
 
 from hwr_jax.config_keys import MissingKey, lookup
 from hwr_jax.config_lib import load_config_file
@@ -98,6 +98,17 @@ def report_errors(main: Callable) -> Callable:
       _fail(str(e))
 
   return wrapped
+
+
+def run_console_script(main: Callable, module_name: str) -> None:
+  """Runs a launcher's absl `main`, as `python -m launch.<name>` does. Under a console script
+  (hwr-train) the main module is the script, so absl's --help would list none of the
+  launcher's flags: they and its docstring are given to the script first."""
+  if module_name != '__main__':
+    sys.modules['__main__'].__doc__ = sys.modules[module_name].__doc__
+    for flag in flags.FLAGS.get_flags_for_module(module_name):
+      flags.FLAGS.register_flag_by_module(sys.argv[0], flag)
+  app.run(main, flags_parser=parse_flags)
 
 
 def print_scalars(scalars: dict[str, dict[str, float]]) -> None:

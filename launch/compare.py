@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from absl import app, flags
+from absl import flags
 
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.tables import figures_table, write_table
@@ -23,7 +23,7 @@ from hwr_jax.evaluation.result import REPORT_FILE
 from hwr_jax.loop import EVAL_DIR
 from hwr_jax.training.workdir import load_run
 from hwr_jax.training.writers import read_metrics
-from launch.common import parse_flags, report_errors
+from launch.common import run_console_script, report_errors
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, 'Trained workdirs, comma-separated.')
 _SET = flags.DEFINE_string('set', 'test', 'Data set whose figures fill the table.')
@@ -75,5 +75,10 @@ def main(argv):
   print(table)
 
 
+def run():
+  """The `hwr-compare` console script: the same as python -m launch.compare."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

@@ -16,14 +16,14 @@ It goes to --out, by default DIR/codes_<name>.npz.
 import os
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from hwr_jax.data.sources import infer_kind, load_path, load_splits
 from hwr_jax.errors import DataError
 from hwr_jax.io_utils import atomic_file
 from hwr_jax.loop import log_platform
 from hwr_jax.tasks.restore import load_trained
-from launch.common import parse_flags, report_errors
+from launch.common import run_console_script, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained encoder run.')
 _DATA = flags.DEFINE_string('data', '', 'Data set to encode (folder, npz, arrays, IDX); '
@@ -79,5 +79,10 @@ def main(argv):
   print(f'{len(columns["z"])} codes of size {columns["z"].shape[1]} ({counts}) -> {out}')
 
 
+def run():
+  """The `hwr-encode` console script: the same as python -m launch.encode."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

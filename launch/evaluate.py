@@ -10,13 +10,13 @@ DIR/eval/NAME/ (report.json, confusion_NAME.png).
 
 import os
 
-from absl import app, flags
+from absl import flags
 
 from hwr_jax.data.sources import infer_kind, load_path
 from hwr_jax.errors import DataError
 from hwr_jax.loop import log_platform
 from hwr_jax.tasks.restore import load_trained
-from launch.common import parse_flags, print_scalars, report_errors
+from launch.common import run_console_script, print_scalars, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run.')
 _DATA = flags.DEFINE_string('data', None, 'Data set to evaluate on (folder, npz, arrays, IDX).')
@@ -47,5 +47,10 @@ def main(argv):
   print(f'reports in {out_dir}')
 
 
+def run():
+  """The `hwr-evaluate` console script: the same as python -m launch.evaluate."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

@@ -1,5 +1,9 @@
 r"""Writes a data set to disk, as an image folder or an npz export, and prints a summary.
 
+Beside every output goes <out>.preview.png (for an npz, <stem>.preview.png): the first 100
+images as the model will see them (prepared at --image_size with --resize and --polarity, as
+the data block's keys of the same names would), to check polarity and cropping at a glance.
+
   # the synthetic Syriac set (letters/, context/, clean/ folders with labels.csv):
   python -m launch.prepare_data --source=synthetic --out=data/syriac [--num_manuscripts=40]
   # any data set to an npz export (images, labels, vocabulary, metadata):
@@ -8,25 +12,48 @@ r"""Writes a data set to disk, as an image folder or an npz export, and prints a
   # a folder of crops, resized to 32x32, as npz:
   python -m launch.prepare_data --source=folder --data=my_letters --image_size=32 \
       --format=npz --out=data/letters.npz
+  # the glyphs of PAGE-XML (or ALTO: --source=alto) pages with their images, as a folder of
+  # crops and labels.csv (--level=word|line for larger regions; --pad pixels of margin):
+  python -m launch.prepare_data --source=pagexml --data=pages/ --out=data/pages \
+      [--level=glyph] [--pad=4] [--resize=pad --polarity=dark_ink]
 """
 
 import os
 
-from absl import app, flags
+from absl import flags
 
 from hwr_jax import config_lib
-from hwr_jax.data import arrays, export, synthetic
-from hwr_jax.data.sources import SOURCES, load_path, synthetic_params
+from hwr_jax.data import arrays, export, images, page_regions, streams, synthetic
+from hwr_jax.data.sources import SOURCES, image_options, load_path, synthetic_params
 from hwr_jax.errors import ConfigError
-from hwr_jax.io_utils import atomic_directory
-from launch.common import parse_flags, report_errors
+from hwr_jax.evaluation.generation import image_grid
+from hwr_jax.io_utils import atomic_directory, write_png
+from launch.common import run_console_script, report_errors
 
-_SOURCE = flags.DEFINE_enum('source', 'synthetic', SOURCES, 'Kind of input data.')
-_DATA = flags.DEFINE_string('data', '', 'Input path (folder, IDX images, npz, npy or mat).')
+_DEFAULTS = config_lib.data_block()
+PREVIEW_COUNT, PREVIEW_COLUMNS = 100, 10
+
+_SOURCE = flags.DEFINE_enum('source', 'synthetic', SOURCES + page_regions.SOURCES,
+                            'Kind of input data (pagexml, alto: a folder of pages and their '
+                            'images, cut into crops).')
+_DATA = flags.DEFINE_string('data', '', 'Input path (folder, IDX images, npz, npy or mat, or '
+                            'a folder of PAGE-XML/ALTO pages).')
 _LABELS = flags.DEFINE_string('labels', '', 'Labels file (IDX labels or a folder\'s labels).')
 _OUT = flags.DEFINE_string('out', None, 'Output folder, or .npz file with --format=npz.')
 _FORMAT = flags.DEFINE_enum('format', 'folder', ['folder', 'npz'], 'Output format.')
-_IMAGE_SIZE = flags.DEFINE_integer('image_size', 0, 'Resize to this square size (0: keep).')
+_IMAGE_SIZE = flags.DEFINE_integer('image_size', 0, 'Resize to this square size (0: keep; '
+                                   'PAGE-XML/ALTO crops are written as cut and previewed at '
+                                   f'this size, 0: {_DEFAULTS.image_size}).')
+_RESIZE = flags.DEFINE_enum('resize', _DEFAULTS.resize, images.RESIZE_MODES,
+                            'How images reach --image_size, as data.resize: stretch, or pad '
+                            '(aspect ratio kept, filled with the background).')
+_POLARITY = flags.DEFINE_enum('polarity', _DEFAULTS.polarity, images.POLARITIES,
+                              'How image files are made ink bright, as data.polarity: auto '
+                              '(guessed per image), dark_ink (always inverted), light_ink '
+                              '(never).')
+_LEVEL = flags.DEFINE_enum('level', 'glyph', page_regions.LEVELS,
+                           'PAGE-XML/ALTO: the regions to cut out.')
+_PAD = flags.DEFINE_integer('pad', 4, 'PAGE-XML/ALTO: pixels of margin around a region.')
 _LABEL_NAMES = flags.DEFINE_string('label_names', '', '"fashion_mnist" or comma-separated '
                                    'class names for IDX/array labels.')
 _NUM_MANUSCRIPTS = flags.DEFINE_integer('num_manuscripts', 40, 'Synthetic: manuscripts.')
@@ -39,12 +66,41 @@ flags.mark_flag_as_required('out')
 
 
 def data_config():
+  pages = _SOURCE.value in page_regions.SOURCES
+  # Page crops come out in every size and are written as cut; they are previewed at the size a
+  # run reads them at, the data block's own unless --image_size says otherwise.
+  size = _IMAGE_SIZE.value or (_DEFAULTS.image_size if pages else 0)
   block = config_lib.data_block(
-      _SOURCE.value, image_size=_IMAGE_SIZE.value, label_names=_LABEL_NAMES.value,
+      'folder' if pages else _SOURCE.value, image_size=size, resize=_RESIZE.value,
+      polarity=_POLARITY.value, label_names=_LABEL_NAMES.value,
       synthetic=config_lib.synthetic_block(
           num_manuscripts=_NUM_MANUSCRIPTS.value, letters_per_manuscript=_LETTERS.value,
           image_size=_SYNTH_SIZE.value, seed=_SEED.value, fonts=_FONTS.value))
   return block
+
+
+def preview_path(out: str, output_format: str) -> str:
+  """<out>.preview.png beside the output, never inside it: a folder's labels list and its
+  atomic rename stay untouched. An npz's preview takes its stem, as its vocabulary file does."""
+  if output_format == 'npz':
+    return os.path.splitext(out)[0] + '.preview.png'
+  return os.path.normpath(out) + '.preview.png'
+
+
+def write_preview(prepared, path: str) -> None:
+  """The first PREVIEW_COUNT images (N, H, W) as one grid, PREVIEW_COLUMNS to a row."""
+  write_png(path, image_grid(prepared, min(PREVIEW_COLUMNS, len(prepared))))
+
+
+def write_page_crops(config, out: str):
+  """Cuts the pages' regions into the folder `out`; returns the first crops, prepared."""
+  if _FORMAT.value != 'folder':
+    raise ConfigError(f'--source={_SOURCE.value} writes an image folder (--format=folder); '
+                      f'make an npz of it afterwards with --source=folder --data={out}')
+  summary = page_regions.write_crops(_SOURCE.value, _DATA.value, out, _LEVEL.value, _PAD.value)
+  print(summary)
+  stream = streams.folder_stream(out, image_options(config))
+  return stream.read(0, min(PREVIEW_COUNT, len(stream)))
 
 
 @report_errors
@@ -52,25 +108,37 @@ def main(argv):
   del argv
   config = data_config()
   out = _OUT.value
-  if _SOURCE.value == 'synthetic' and _FORMAT.value == 'folder':
-    with atomic_directory(out) as partial:
-      synthetic.generate(partial, synthetic_params(config.synthetic))
-    dataset = load_path('folder', os.path.join(out, 'letters'), '', config)
+  if _SOURCE.value != 'synthetic' and not _DATA.value:
+    raise ConfigError(f'--source={_SOURCE.value} needs --data')
+  if _SOURCE.value in page_regions.SOURCES:
+    prepared = write_page_crops(config, out)
   else:
-    if _SOURCE.value == 'synthetic':
-      root = synthetic.ensure_synthetic(synthetic_params(config.synthetic))
-      dataset = load_path('folder', os.path.join(root, 'letters'), '', config)
+    if _SOURCE.value == 'synthetic' and _FORMAT.value == 'folder':
+      with atomic_directory(out) as partial:
+        synthetic.generate(partial, synthetic_params(config.synthetic))
+      dataset = load_path('folder', os.path.join(out, 'letters'), '', config)
     else:
-      if not _DATA.value:
-        raise ConfigError(f'--source={_SOURCE.value} needs --data')
-      dataset = load_path(_SOURCE.value, _DATA.value, _LABELS.value, config)
-    if _FORMAT.value == 'npz':
-      arrays.save_npz(dataset, out)
-    else:
-      export.write_image_folder(dataset, out)
-  print(dataset.summary())
+      if _SOURCE.value == 'synthetic':
+        root = synthetic.ensure_synthetic(synthetic_params(config.synthetic))
+        dataset = load_path('folder', os.path.join(root, 'letters'), '', config)
+      else:
+        dataset = load_path(_SOURCE.value, _DATA.value, _LABELS.value, config)
+      if _FORMAT.value == 'npz':
+        arrays.save_npz(dataset, out)
+      else:
+        export.write_image_folder(dataset, out)
+    print(dataset.summary())
+    prepared = dataset.images[:PREVIEW_COUNT]
+  preview = preview_path(out, _FORMAT.value)
+  write_preview(prepared, preview)
   print(f'written to {out}')
+  print(f'preview: {preview}')
+
+
+def run():
+  """The `hwr-prepare-data` console script: the same as python -m launch.prepare_data."""
+  run_console_script(main, __name__)
 
 
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

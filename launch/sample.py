@@ -11,7 +11,7 @@ import os
 
 import jax
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from hwr_jax.errors import ConfigError, UnknownLabelError
 from hwr_jax.evaluation.generation import image_grid
@@ -19,7 +19,7 @@ from hwr_jax.io_utils import write_png
 from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.loop import SAMPLES_DIR, log_platform
 from hwr_jax.tasks.restore import load_trained
-from launch.common import parse_flags, report_errors
+from launch.common import run_console_script, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained GAN.')
 _LABEL = flags.DEFINE_string('label', '', 'Letter (class name) to draw; none for an '
@@ -72,5 +72,10 @@ def main(argv):
         f'step {int(state.step)} to {out}')
 
 
+def run():
+  """The `hwr-sample` console script: the same as python -m launch.sample."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

@@ -26,7 +26,7 @@ import itertools
 import os
 
 import ml_collections
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
 
 from hwr_jax.config_keys import MissingKey, assign, lookup
@@ -35,7 +35,7 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.loop import train_and_evaluate
-from launch.common import parse_flags, report_errors
+from launch.common import run_console_script, report_errors
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',
@@ -157,5 +157,10 @@ def main(argv):
   print(table)
 
 
+def run():
+  """The `hwr-sweep` console script: the same as python -m launch.sweep."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

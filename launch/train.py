@@ -12,12 +12,12 @@ machine), run the same command in each process with --num_processes=N, its own
 workdir, which must be the same shared folder for all.
 """
 
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
 
 from hwr_jax import parallel
 from hwr_jax.loop import train_and_evaluate
-from launch.common import parse_flags, print_scalars, report_errors
+from launch.common import run_console_script, print_scalars, report_errors
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',
@@ -41,5 +41,10 @@ def main(argv):
   print_scalars(result.scalars)
 
 
+def run():
+  """The `hwr-train` console script: the same as python -m launch.train."""
+  run_console_script(main, __name__)
+
+
 if __name__ == '__main__':
-  app.run(main, flags_parser=parse_flags)
+  run()

@@ -236,7 +236,8 @@ def load_arrays(path: str,
                 images_key: Optional[str] = None,
                 labels_key: Optional[str] = None,
                 label_names: Optional[Sequence[str]] = None,
-                image_size: Optional[Sequence[int]] = None) -> LetterDataset:
+                image_size: Optional[Sequence[int]] = None,
+                resize: str = 'stretch') -> LetterDataset:
   """Reads images and labels from another project's .npy, .npz or MATLAB .mat file.
 
   Args:
@@ -249,6 +250,7 @@ def load_arrays(path: str,
       image is labelled '?' and a warning says so.
     label_names: names of class numbers 0, 1, ... (see idx.encode_class_numbers).
     image_size: (height, width); reshapes flat images, and resizes others if different.
+    resize: 'stretch' or 'pad' (aspect ratio kept; see images.fit_gray).
 
   Returns:
     A LetterDataset with images as uint8. Float images in [0, 1] are scaled by 255, in [0, 255]
@@ -261,6 +263,7 @@ def load_arrays(path: str,
       labels of the wrong shape, count or value range (the key is named).
   """
   image_size = images_lib.check_image_size(image_size)
+  images_lib.check_resize(resize)
   arrays = _read_array_file(path)
   is_npy = os.path.splitext(path)[1].lower() == '.npy'
   if is_npy and (images_key or labels_key):
@@ -310,7 +313,7 @@ def load_arrays(path: str,
     images = images.reshape(len(images), *image_size)
   images = _images_to_uint8(images, images_key, path)
   if image_size is not None and images.shape[1:] != image_size:
-    images = np.stack([images_lib.resize_gray(image, image_size) for image in images])
+    images = np.stack([images_lib.fit_gray(image, image_size, resize) for image in images])
   if images_lib.ink_is_dark(images):
     logging.info('%s: dark ink on a light background; inverting to ink bright on dark', path)
     images = 255 - images

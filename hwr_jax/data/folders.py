@@ -181,6 +181,8 @@ def load_image_folder(images_dir: str,
                       *,
                       image_size: Optional[Sequence[int]] = None,
                       binarize_threshold: Optional[float] = None,
+                      resize: str = 'stretch',
+                      polarity: str = 'auto',
                       unlabelled: str = 'report',
                       vocabulary: Optional[Vocabulary] = None) -> LetterDataset:
   """Loads the images a labels file lists, in the labels file's order.
@@ -191,6 +193,8 @@ def load_image_folder(images_dir: str,
       column holds names relative to images_dir, with or without extension.
     image_size: (height, width) to resize every image to; required if sizes differ.
     binarize_threshold: optional threshold in [0, 1] (see images.read_image).
+    resize: 'stretch' or 'pad' (aspect ratio kept), how images reach image_size.
+    polarity: 'auto', 'dark_ink' or 'light_ink' (see images.normalize_polarity).
     unlabelled: what to do with image files that no row names: 'error', 'report' (skip them
       and log a warning with their count and first names) or 'skip' (silently).
     vocabulary: the vocabulary of a trained model, to evaluate on new data with the same ids;
@@ -201,7 +205,8 @@ def load_image_folder(images_dir: str,
     metadata columns are those of the labels file ('date' as float32, NaN where empty).
 
   Raises:
-    ConfigError: an invalid `unlabelled`, `image_size` or `binarize_threshold`.
+    ConfigError: an invalid `unlabelled`, `image_size`, `binarize_threshold`, `resize` or
+      `polarity`.
     UnknownLabelError: `vocabulary` lacks some labels; all of them are listed.
     DataError: missing folder or labels file, a bad labels file (see read_labels_file), a row
       whose image is missing or ambiguous, two rows for one file, unlabelled images with
@@ -211,6 +216,8 @@ def load_image_folder(images_dir: str,
     raise ConfigError(f'unlabelled must be one of {UNLABELLED_POLICIES}, got {unlabelled!r}')
   image_size = images_lib.check_image_size(image_size)
   images_lib.check_threshold(binarize_threshold)
+  images_lib.check_resize(resize)
+  images_lib.check_polarity(polarity)
   index = ImageIndex.scan(images_dir)
   labels_path = find_labels_file(images_dir, labels_file)
   table = labels_lib.read_labels_file(labels_path)
@@ -225,7 +232,8 @@ def load_image_folder(images_dir: str,
 
   paths = [index.path(f) for f in files]
   images = stack_images(
-      images_lib.read_images(paths, size=image_size, binarize_threshold=binarize_threshold),
+      images_lib.read_images(paths, size=image_size, binarize_threshold=binarize_threshold,
+                             resize=resize, polarity=polarity),
       paths)
   dataset = LetterDataset(
       images=images,

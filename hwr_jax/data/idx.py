@@ -163,7 +163,8 @@ def load_idx(images_path: str,
              labels_path: str,
              *,
              label_names: Optional[Sequence[str]] = None,
-             image_size: Optional[Sequence[int]] = None) -> LetterDataset:
+             image_size: Optional[Sequence[int]] = None,
+             resize: str = 'stretch') -> LetterDataset:
   """Loads an MNIST-style pair of IDX files (images (N, H, W) uint8, labels (N,)).
 
   IDX images are already ink bright on dark, so their polarity is kept as is.
@@ -174,11 +175,13 @@ def load_idx(images_path: str,
     label_names: names of classes 0, 1, ... (e.g. FASHION_MNIST_CLASSES); by default the
       zero-padded class numbers (see encode_class_numbers).
     image_size: optional (height, width) to resize to.
+    resize: 'stretch' or 'pad' (aspect ratio kept; see images.fit_gray).
 
   Returns:
     A LetterDataset whose names are '<images file name>:<index>'.
   """
   image_size = images_lib.check_image_size(image_size)
+  images_lib.check_resize(resize)
   images = read_idx(images_path)
   labels = read_idx(labels_path)
   if images.ndim != 3 or images.dtype != np.uint8:
@@ -194,7 +197,7 @@ def load_idx(images_path: str,
     raise DataError(f'IDX images file {images_path} holds no images')
   ids, vocabulary = encode_class_numbers(labels, label_names, labels_path)
   if image_size is not None and images.shape[1:] != image_size:
-    images = np.stack([images_lib.resize_gray(image, image_size) for image in images])
+    images = np.stack([images_lib.fit_gray(image, image_size, resize) for image in images])
   basename = os.path.basename(images_path)
   dataset = LetterDataset(
       images=images,

@@ -28,6 +28,12 @@ _PILLOW_FORMATS = ('PNG', 'JPEG', 'BMP', 'TIFF')
 _ALPHA_MODES = ('LA', 'La', 'PA', 'RGBA', 'RGBa')
 _HIGH_DEPTH_MODES = ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F')
 _FILES_PER_TASK = 64
+# data.resize: 'stretch' scales each side to the target size on its own; 'pad' keeps the
+# crop's aspect ratio and fills the rest with its background.
+RESIZE_MODES = ('stretch', 'pad')
+# data.polarity: 'auto' guesses per image (ink_is_dark); 'dark_ink' always inverts (ink darker
+# than the paper); 'light_ink' never does.
+POLARITIES = ('auto', 'dark_ink', 'light_ink')
 
 ImageSize = tuple[int, int]
 
@@ -50,6 +56,21 @@ def check_threshold(threshold: Optional[float], name: str = 'binarize_threshold'
     raise ConfigError(f'{name} must be in [0, 1], got {threshold!r}')
 
 
+def check_resize(resize: str) -> None:
+  if resize not in RESIZE_MODES:
+    raise ConfigError(f'data.resize={resize!r}: expected one of {", ".join(RESIZE_MODES)}')
+
+
+def check_polarity(polarity: str) -> None:
+  if polarity not in POLARITIES:
+    raise ConfigError(f'data.polarity={polarity!r}: expected one of {", ".join(POLARITIES)}')
+
+
+def border_median(image: np.ndarray) -> float:
+  """The median of an (H, W) image's border pixels: its background, which they touch."""
+  return float(np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])))
+
+
 def ink_is_dark(images: np.ndarray) -> bool:
   """Whether ink is darker than the background, for one (H, W) image or an (N, H, W) batch.
 
@@ -70,9 +91,17 @@ def ink_is_dark(images: np.ndarray) -> bool:
   return background > mean
 
 
-def normalize_polarity(image: np.ndarray) -> np.ndarray:
-  """Inverts dark-on-light images so ink is bright (255) on a dark background, as in MNIST."""
-  return 255 - image if ink_is_dark(image) else image
+def normalize_polarity(image: np.ndarray, polarity: str = 'auto') -> np.ndarray:
+  """Inverts dark-on-light images so ink is bright (255) on a dark background, as in MNIST.
+
+  polarity 'auto' guesses per image (see ink_is_dark); a stained or nearly blank crop can be
+  guessed wrong, so a collection known to be dark ink on paper says 'dark_ink' (always invert)
+  and one already ink bright says 'light_ink' (never invert).
+  """
+  check_polarity(polarity)
+  if polarity == 'dark_ink' or (polarity == 'auto' and ink_is_dark(image)):
+    return 255 - image
+  return image
 
 
 def resize_gray(image: np.ndarray, size: ImageSize) -> np.ndarray:
@@ -82,6 +111,31 @@ def resize_gray(image: np.ndarray, size: ImageSize) -> np.ndarray:
     return image
   resized = Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS)
   return np.asarray(resized)
+
+
+def pad_gray(image: np.ndarray, size: ImageSize) -> np.ndarray:
+  """Scales an (H, W) uint8 image, keeping its aspect ratio, until it just fits size=(h, w),
+  and centres it on a canvas of that size filled with the image's background level.
+
+  The fill is the median of the image's border pixels rather than 0: after polarity
+  normalisation the background is dark, but a stained or gray crop is not black, and a black
+  margin around it would frame every letter with an edge the page never had.
+  """
+  height, width = size
+  scale = min(height / image.shape[0], width / image.shape[1])
+  inner = (min(height, max(1, round(image.shape[0] * scale))),
+           min(width, max(1, round(image.shape[1] * scale))))
+  canvas = np.full((height, width), round(border_median(image)), dtype=np.uint8)
+  top, left = (height - inner[0]) // 2, (width - inner[1]) // 2
+  canvas[top:top + inner[0], left:left + inner[1]] = resize_gray(image, inner)
+  return canvas
+
+
+def fit_gray(image: np.ndarray, size: ImageSize, resize: str = 'stretch') -> np.ndarray:
+  """An (H, W) uint8 image brought to size=(h, w): stretched (resize_gray) or, with resize
+  'pad', scaled with its aspect ratio kept and padded (pad_gray)."""
+  check_resize(resize)
+  return pad_gray(image, size) if resize == 'pad' else resize_gray(image, size)
 
 
 def binarize(image: np.ndarray, threshold: float) -> np.ndarray:
@@ -160,7 +214,9 @@ def _decode_gray(path: str) -> np.ndarray:
 def read_image(path: str,
                *,
                size: Optional[Sequence[int]] = None,
-               binarize_threshold: Optional[float] = None) -> np.ndarray:
+               binarize_threshold: Optional[float] = None,
+               resize: str = 'stretch',
+               polarity: str = 'auto') -> np.ndarray:
   """Reads a PNG/JPEG/BMP/TIFF letter image as (H, W) uint8, ink bright on dark.
 
   Args:
@@ -168,19 +224,37 @@ def read_image(path: str,
     size: optional (height, width) to resize to (antialiased).
     binarize_threshold: optional threshold in [0, 1] of the normalised image; pixels above it
       become 255 and the rest 0.
+    resize: how to reach `size`: 'stretch' or 'pad' (aspect ratio kept; see fit_gray).
+    polarity: 'auto', 'dark_ink' or 'light_ink' (see normalize_polarity).
 
   Returns:
-    The image with colour and transparency flattened to gray and polarity normalised (see
-    `ink_is_dark`), then resized, then binarised.
+    The image with colour and transparency flattened to gray and polarity normalised, then
+    resized, then binarised.
 
   Raises:
+    ConfigError: a bad size, threshold, resize or polarity.
     DataError: the file is missing, corrupt, truncated, not an image, or implausibly large.
   """
   size = check_image_size(size)
   check_threshold(binarize_threshold)
-  image = normalize_polarity(_decode_gray(path))
+  check_resize(resize)
+  check_polarity(polarity)
+  return prepare_gray(_decode_gray(path), size=size, binarize_threshold=binarize_threshold,
+                      resize=resize, polarity=polarity)
+
+
+def prepare_gray(image: np.ndarray,
+                 *,
+                 size: Optional[ImageSize] = None,
+                 binarize_threshold: Optional[float] = None,
+                 resize: str = 'stretch',
+                 polarity: str = 'auto') -> np.ndarray:
+  """A decoded (H, W) uint8 gray image in the canonical form, as read_image gives files:
+  polarity normalised, then resized (stretched or padded), then binarised."""
+  check_resize(resize)
+  image = normalize_polarity(image, polarity)
   if size is not None:
-    image = resize_gray(image, size)
+    image = fit_gray(image, size, resize)
   if binarize_threshold is not None:
     image = binarize(image, binarize_threshold)
   return image
@@ -189,19 +263,24 @@ def read_image(path: str,
 def read_images(paths: Sequence[str],
                 *,
                 size: Optional[Sequence[int]] = None,
-                binarize_threshold: Optional[float] = None) -> list[np.ndarray]:
+                binarize_threshold: Optional[float] = None,
+                resize: str = 'stretch',
+                polarity: str = 'auto') -> list[np.ndarray]:
   """Reads many images in a thread pool; the result is in the order of `paths`.
 
   Pillow releases the GIL while decoding, so threads overlap the decoding of large scans. Each
   task reads a chunk of files: one task per small crop would spend more time handing the GIL
   between threads than decoding. The first failing file (in `paths` order) raises its
-  DataError and the pending chunks are dropped.
+  DataError and the pending chunks are dropped. The options are read_image's.
   """
   size = check_image_size(size)
   check_threshold(binarize_threshold)
+  check_resize(resize)
+  check_polarity(polarity)
 
   def read_chunk(chunk: Sequence[str]) -> list[np.ndarray]:
-    return [read_image(p, size=size, binarize_threshold=binarize_threshold) for p in chunk]
+    return [read_image(p, size=size, binarize_threshold=binarize_threshold, resize=resize,
+                       polarity=polarity) for p in chunk]
 
   chunks = [paths[i:i + _FILES_PER_TASK] for i in range(0, len(paths), _FILES_PER_TASK)]
   executor = concurrent.futures.ThreadPoolExecutor(

@@ -83,7 +83,9 @@ def load_paired_folders(input_dir: str,
                         *,
                         labels_file: Optional[str] = None,
                         image_size: Optional[Sequence[int]] = None,
-                        target_threshold: float = 0.5) -> LetterDataset:
+                        target_threshold: float = 0.5,
+                        resize: str = 'stretch',
+                        polarity: str = 'auto') -> LetterDataset:
   """Loads input images with aligned binary targets, matched by file name without extension.
 
   Args:
@@ -94,6 +96,10 @@ def load_paired_folders(input_dir: str,
     image_size: optional (height, width); inputs and targets are resized alike.
     target_threshold: after a resize, which blurs edges, targets are binarised again at this
       fraction of 255. Without a resize targets are only snapped to exact 0/255.
+    resize: 'stretch' or 'pad' (aspect ratio kept), for inputs and targets alike.
+    polarity: the inputs' 'auto', 'dark_ink' or 'light_ink' (images.normalize_polarity).
+      Targets are always guessed: a clean black-and-white image has no stain to mislead the
+      guess, and a target folder may be saved in the other polarity than its scans.
 
   Returns:
     A LetterDataset sorted by name, with `targets` (N, H, W) uint8 in {0, 255}, ink bright
@@ -107,6 +113,8 @@ def load_paired_folders(input_dir: str,
   """
   image_size = images_lib.check_image_size(image_size)
   images_lib.check_threshold(target_threshold, 'target_threshold')
+  images_lib.check_resize(resize)
+  images_lib.check_polarity(polarity)
   inputs = folders.ImageIndex.scan(input_dir)
   targets = folders.ImageIndex.scan(target_dir)
   common = sorted(set(inputs.by_stem) & set(targets.by_stem))
@@ -125,7 +133,7 @@ def load_paired_folders(input_dir: str,
 
   input_paths = [inputs.path(f) for f in input_files]
   target_paths = [targets.path(f) for f in target_files]
-  input_images = images_lib.read_images(input_paths)
+  input_images = images_lib.read_images(input_paths, polarity=polarity)
   target_images = images_lib.read_images(target_paths)
   for i, (image, target) in enumerate(zip(input_images, target_images)):
     if image.shape != target.shape:
@@ -136,9 +144,9 @@ def load_paired_folders(input_dir: str,
     if image_size is None:
       target_images[i] = images_lib.binarize(target, 0.5)
     else:
-      input_images[i] = images_lib.resize_gray(image, image_size)
+      input_images[i] = images_lib.fit_gray(image, image_size, resize)
       target_images[i] = images_lib.binarize(
-          images_lib.resize_gray(target, image_size), target_threshold)
+          images_lib.fit_gray(target, image_size, resize), target_threshold)
 
   labels = [row.label if row is not None else labels_lib.UNKNOWN_LABEL for row in rows]
   vocabulary = Vocabulary.from_labels(labels)

@@ -51,11 +51,13 @@ def synthetic_params(block: ml_collections.ConfigDict) -> synthetic.SyntheticPar
       date_range=(block.date_min, block.date_max))
 
 
-def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-  """The resampling the folder and IDX loaders use, for sources stored at another size."""
+def resize_images(images: np.ndarray, size: tuple[int, int],
+                  resize: str = 'stretch') -> np.ndarray:
+  """The resampling the folder and IDX loaders use, for sources stored at another size;
+  resize 'pad' keeps each image's aspect ratio (images.fit_gray)."""
   if images.shape[1:3] == tuple(size):
     return images
-  return np.stack([images_lib.resize_gray(image, size) for image in images])
+  return np.stack([images_lib.fit_gray(image, size, resize) for image in images])
 
 
 def with_vocabulary(dataset: LetterDataset, vocabulary: Vocabulary, source: str) -> LetterDataset:
@@ -66,8 +68,32 @@ def with_vocabulary(dataset: LetterDataset, vocabulary: Vocabulary, source: str)
   return dataclasses.replace(dataset, labels=labels, vocabulary=vocabulary)
 
 
+def relabelled(data: DataSplits, vocabulary: Vocabulary) -> DataSplits:
+  """Every set of `data` with its labels re-encoded as ids of `vocabulary`, which holds every
+  letter of data's and maybe more (the union of the data's letters and a trained run's)."""
+  def relabel(dataset: LetterDataset, name: str) -> LetterDataset:
+    return with_vocabulary(dataset, vocabulary, f'the {name} set')
+
+  return DataSplits(relabel(data.train, 'train'), relabel(data.test, 'test'),
+                    None if data.val is None else relabel(data.val, 'val'),
+                    {name: relabel(dataset, name) for name, dataset in data.extra_tests.items()})
+
+
 def image_size(config: ml_collections.ConfigDict) -> Optional[tuple[int, int]]:
   return (config.image_size, config.image_size) if config.image_size else None
+
+
+def image_options(config: ml_collections.ConfigDict) -> dict:
+  """The keyword arguments images.read_image and images.prepare_gray take from a data block
+  (size, binarize_threshold, resize, polarity), checked. A workdir recorded before data.resize
+  and data.polarity existed stretched and guessed, so those are the defaults."""
+  options = dict(size=image_size(config), binarize_threshold=config.get('binarize_threshold'),
+                 resize=config.get('resize', 'stretch'),
+                 polarity=config.get('polarity', 'auto'))
+  images_lib.check_threshold(options['binarize_threshold'], 'data.binarize_threshold')
+  images_lib.check_resize(options['resize'])
+  images_lib.check_polarity(options['polarity'])
+  return options
 
 
 def label_names(config: ml_collections.ConfigDict) -> Optional[tuple[str, ...]]:
@@ -96,7 +122,8 @@ def load_path(kind: str, path: str, labels: str, config: ml_collections.ConfigDi
   """Loads one data set of a source kind, prepared as the data block says; with `targets`
   (a folder of targets paired by file name with the image folder `path`, or
   BINARIZED_TARGETS) each image comes with its binary target."""
-  size = image_size(config)
+  options = image_options(config)
+  size, resize = options['size'], options['resize']
   if targets and targets != BINARIZED_TARGETS:
     if kind not in ('folder', 'synthetic'):
       raise ConfigError(f'data.targets={targets!r}: a folder of targets pairs with an image '
@@ -104,25 +131,29 @@ def load_path(kind: str, path: str, labels: str, config: ml_collections.ConfigDi
                         f'{BINARIZED_TARGETS!r} to binarise the images instead)')
     dataset = paired.load_paired_folders(path, targets, labels_file=labels or None,
                                          image_size=size,
-                                         target_threshold=config.target_threshold)
+                                         target_threshold=config.target_threshold,
+                                         resize=resize, polarity=options['polarity'])
   elif kind in ('folder', 'synthetic'):
-    dataset = folders.load_image_folder(
-        path, labels or None, image_size=size, binarize_threshold=config.binarize_threshold,
-        unlabelled=config.unlabelled, vocabulary=vocabulary)
+    dataset = folders.load_image_folder(path, labels or None, image_size=size,
+                                        binarize_threshold=options['binarize_threshold'],
+                                        resize=resize, polarity=options['polarity'],
+                                        unlabelled=config.unlabelled, vocabulary=vocabulary)
   elif kind == 'idx':
     if not labels:
       raise ConfigError(f'IDX images {path} need an IDX labels file (data.*_labels)')
-    dataset = idx.load_idx(path, labels, label_names=label_names(config), image_size=size)
+    dataset = idx.load_idx(path, labels, label_names=label_names(config), image_size=size,
+                           resize=resize)
   elif kind == 'npz':
     dataset = arrays.load_npz(path)
   elif kind == 'arrays':
     dataset = arrays.load_arrays(path, images_key=config.images_key or None,
                                  labels_key=config.labels_key or None,
-                                 label_names=label_names(config), image_size=size)
+                                 label_names=label_names(config), image_size=size,
+                                 resize=resize)
   else:
     raise ConfigError(f'data.source={kind!r}: expected one of {", ".join(SOURCES)}')
   if size and dataset.image_shape != size:
-    dataset = dataclasses.replace(dataset, images=resize_images(dataset.images, size))
+    dataset = dataclasses.replace(dataset, images=resize_images(dataset.images, size, resize))
   if targets == BINARIZED_TARGETS:
     dataset = binarized_pairs(dataset, config.target_threshold, config.input_noise,
                               os.path.basename(path))

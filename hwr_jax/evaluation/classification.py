@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from absl import logging
 from PIL import Image, ImageDraw, ImageFont
 
 from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.evaluation import evaluator
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
@@ -67,3 +69,15 @@ def format_report(name: str, report: dict) -> str:
   if worst:
     lines.append('  weakest classes: ' + ', '.join(f'{k} {a:.3f}' for a, k in worst))
   return '\n'.join(lines)
+
+
+class Evaluator(evaluator.Evaluator):
+  """Accuracy, per-class accuracy and the confusion matrix of the task's 'logits'."""
+
+  def __call__(self, name, dataset, outputs, result, out_dir):
+    report = classification_report(dataset.labels, np.argmax(outputs['logits'], -1),
+                                   self.data_info.vocabulary)
+    logging.info('%s', format_report(name, report))
+    result.add(name, {'accuracy': report['accuracy']}, report)
+    picture = confusion_image(np.asarray(report['confusion']), self.data_info.vocabulary)
+    result.add_image(f'{name}/confusion', picture, out_dir, f'confusion_{name}.png')

@@ -6,7 +6,14 @@ import colorsys
 from typing import Sequence
 
 import numpy as np
+from absl import logging
 from PIL import Image, ImageDraw, ImageFont
+
+from hwr_jax.evaluation import evaluator
+from hwr_jax.evaluation.generation import image_grid
+
+# Rows of the nearest-neighbour picture, and the neighbours shown beside each query letter.
+NEIGHBOUR_QUERIES, NEIGHBOURS = 8, 9
 
 
 def principal_components(codes: np.ndarray, count: int = 2) -> np.ndarray:
@@ -49,3 +56,26 @@ def scatter_plot(points: np.ndarray, labels: np.ndarray, names: Sequence[str],
     draw.rectangle((size + 6, top + 2, size + 14, top + 10), fill=colours[index])
     draw.text((size + 18, top), name[:14], fill='black', font=font)
   return np.asarray(picture)
+
+
+class Evaluator(evaluator.Evaluator):
+  """What an encoder's codes ('z') hold: the accuracy of the label it reads off each letter
+  ('predicted'), each query letter beside the letters nearest to it in z, and the codes on
+  their first two principal components, coloured by letter."""
+
+  def __call__(self, name, dataset, outputs, result, out_dir):
+    z = outputs['z']
+    if 'predicted' in outputs:
+      y_accuracy = float(np.mean(outputs['predicted'] == dataset.labels))
+      result.add(name, {'y_accuracy': y_accuracy}, {'y_accuracy': y_accuracy})
+      logging.info('%s: y accuracy %.4f', name, y_accuracy)
+    queries = np.arange(min(NEIGHBOUR_QUERIES, len(dataset)))
+    neighbours = nearest_neighbours(z, queries, min(NEIGHBOURS, len(dataset) - 1))
+    rows = np.concatenate([queries[:, None], neighbours], axis=1)
+    result.add_image(f'{name}/neighbours',
+                     image_grid(dataset.images[rows.reshape(-1)], rows.shape[1]), out_dir,
+                     f'neighbours_{name}.png')
+    result.add_image(f'{name}/z_pca',
+                     scatter_plot(principal_components(z), dataset.labels,
+                                  self.data_info.vocabulary.labels), out_dir,
+                     f'z_pca_{name}.png')

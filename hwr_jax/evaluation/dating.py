@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from absl import logging
 from PIL import Image, ImageDraw, ImageFont
+
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.errors import DataError
+from hwr_jax.evaluation import evaluator
 
 AGGREGATES = {'median': np.median, 'mean': np.mean}
 
@@ -116,3 +121,41 @@ def date_scatter(true: Sequence[float], predicted: Sequence[float], baseline_dat
   draw.text((margin + 6, 4), 'predicted date (grey: exact; orange: training mean)',
             fill='black', font=font)
   return np.asarray(picture)
+
+
+def check_dated(dataset: LetterDataset, set_name: str) -> None:
+  """Every image needs a date and a manuscript; the first one without is named."""
+  for column in ('date', 'manuscript'):
+    if column not in dataset.metadata:
+      raise DataError(f'dating needs a {column!r} column, but the {set_name} set has '
+                      f'{sorted(dataset.metadata) or "no metadata columns"}')
+  dates = np.asarray(dataset.metadata['date'], np.float64)
+  undated = np.flatnonzero(~np.isfinite(dates))
+  if len(undated):
+    raise DataError(f'{set_name} set: image {str(dataset.names[undated[0]])!r} has no date '
+                    f'({len(undated)} image(s) have none); dating needs a year for every image')
+  unassigned = np.flatnonzero(
+      np.char.strip(np.asarray(dataset.metadata['manuscript'], dtype=str)) == '')
+  if len(unassigned):
+    raise DataError(f'{set_name} set: image {str(dataset.names[unassigned[0]])!r} has no '
+                    f'manuscript ({len(unassigned)} image(s) have none)')
+
+
+class Evaluator(evaluator.Evaluator):
+  """Errors of the task's 'year' per letter and per manuscript, against the training mean;
+  config.dating gives the period length and how a manuscript's letters are combined."""
+
+  def __call__(self, name, dataset, outputs, result, out_dir):
+    check_dated(dataset, name)
+    baseline = self.data_info.dates.mean
+    report = dating_report(
+        dataset.metadata['manuscript'], np.asarray(dataset.metadata['date'], np.float64),
+        outputs['year'], baseline_date=baseline,
+        period_years=float(self.config.dating.period_years),
+        aggregate=self.config.dating.aggregate)
+    logging.info('%s', format_report(name, report))
+    result.add(name, summary_scalars(report), report)
+    manuscripts = report['manuscripts']
+    picture = date_scatter([m['date'] for m in manuscripts],
+                           [m['predicted'] for m in manuscripts], baseline)
+    result.add_image(f'{name}/dates', picture, out_dir, f'dates_{name}.png')

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import numpy as np
+import os
 
+import numpy as np
+from absl import logging
+
+from hwr_jax.evaluation import evaluator
 from hwr_jax.evaluation.tables import markdown_table
+from hwr_jax.io_utils import atomic_file
 
 COUNTS = ('tp', 'fp', 'fn', 'tn')
 
@@ -81,3 +86,31 @@ def markdown_report(name: str, threshold: float, totals: Mapping[str, float],
   return '\n\n'.join([
       f'## {name}: ink pixels at threshold {threshold:g}', counts_table, sweep_table,
       f'Best threshold {sweep["best_threshold"]:g}: F-score {sweep["best_f_score"]:.4f}']) + '\n'
+
+
+class Evaluator(evaluator.Evaluator):
+  """The F-table of the task's 'ink_probability' thresholded at config.denoiser.threshold
+  against the data set's binary targets, and the F-score at every threshold of
+  config.denoiser.sweep_thresholds."""
+
+  def __call__(self, name, dataset, outputs, result, out_dir):
+    if dataset.targets is None:
+      logging.warning('%s has no targets: no denoising scores for it', name)
+      return
+    settings = self.config.denoiser
+    probabilities = outputs['ink_probability']
+    ink = dataset.targets > 0
+    report = fscore_report(probabilities > settings.threshold, ink, dataset.names)
+    report['threshold'] = settings.threshold
+    report['sweep'] = threshold_sweep(probabilities, ink, settings.sweep_thresholds)
+    totals, sweep = report['overall'], report['sweep']
+    result.add(name, {**{key: int(totals[key]) for key in COUNTS},
+                      'precision': totals['precision'], 'recall': totals['recall'],
+                      'f_score': totals['f_score'], 'best_threshold': sweep['best_threshold'],
+                      'best_f_score': sweep['best_f_score']}, report)
+    logging.info('%s: precision %.4f recall %.4f F-score %.4f at threshold %g; best %.4f at '
+                 '%g', name, totals['precision'], totals['recall'], totals['f_score'],
+                 settings.threshold, sweep['best_f_score'], sweep['best_threshold'])
+    if out_dir:
+      with atomic_file(os.path.join(out_dir, f'fscore_{name}.md')) as f:
+        f.write(markdown_report(name, settings.threshold, totals, sweep))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
+from absl import logging
 from PIL import Image, ImageDraw, ImageFont
 
 from hwr_jax.data.vocabulary import Vocabulary
-from hwr_jax.evaluation.classification import classification_report
+from hwr_jax.evaluation import evaluator
+from hwr_jax.evaluation.classification import classification_report, format_report
 
 
 def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +51,11 @@ def label_fidelity(conditioned: np.ndarray, predicted: np.ndarray,
   return classification_report(conditioned, predicted, vocabulary)
 
 
+# The grey between and around the letters of a grid and in its empty cells, so that the cells'
+# edges show against both the dark paper and the bright ink of the letters.
+GRID_BACKGROUND = 96
+
+
 def image_grid(images: np.ndarray, columns: int, row_names: Optional[Sequence[str]] = None,
                pad: int = 2) -> np.ndarray:
   """uint8 images (N, H, W) -> one uint8 picture, `columns` per row, rows named on the left
@@ -56,7 +63,8 @@ def image_grid(images: np.ndarray, columns: int, row_names: Optional[Sequence[st
   images = np.asarray(images)
   count, height, width = images.shape
   rows = -(-count // columns)
-  canvas = np.full((rows * (height + pad) + pad, columns * (width + pad) + pad), 96, np.uint8)
+  canvas = np.full((rows * (height + pad) + pad, columns * (width + pad) + pad), GRID_BACKGROUND,
+                   np.uint8)
   for index, image in enumerate(images):
     row, column = divmod(index, columns)
     top, left = pad + row * (height + pad), pad + column * (width + pad)
@@ -72,3 +80,30 @@ def image_grid(images: np.ndarray, columns: int, row_names: Optional[Sequence[st
     draw.text((2, pad + row * (height + pad) + height // 2 - 5), name[:12], fill='black',
               font=font)
   return np.asarray(picture)
+
+
+class Evaluator(evaluator.Evaluator):
+  """Fréchet distance between the judge's features of real and generated letters (and of the
+  untrained generator's, for scale); label fidelity where the generator is conditional.
+
+  Reads the outputs 'real_features', 'fake_features', 'untrained_features' and, for
+  conditional generators, 'conditioned' labels and the judge's 'fake_predicted'; a task
+  without a judge gives none of them, and there is nothing to score."""
+
+  def __call__(self, name, dataset, outputs, result, out_dir):
+    if 'fake_features' not in outputs:
+      return
+    real = outputs['real_features']
+    scalars = {'frechet_distance': frechet_distance(real, outputs['fake_features']),
+               'frechet_distance_untrained': frechet_distance(real,
+                                                              outputs['untrained_features'])}
+    report = dict(scalars, count=len(real))
+    logging.info('%s: Fréchet distance %.3f (untrained generator %.3f)', name,
+                 scalars['frechet_distance'], scalars['frechet_distance_untrained'])
+    if 'conditioned' in outputs:
+      fidelity = label_fidelity(outputs['conditioned'], outputs['fake_predicted'],
+                                self.data_info.vocabulary)
+      scalars['label_fidelity'] = fidelity['accuracy']
+      report['label_fidelity'] = fidelity
+      logging.info('%s', format_report(f'{name} label fidelity', fidelity))
+    result.add(name, scalars, report)

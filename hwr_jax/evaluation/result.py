@@ -22,6 +22,12 @@ class EvalResult:
   images: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
   report: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+  def add(self, name: str, scalars: dict[str, float], report: dict[str, Any]) -> None:
+    """Adds an evaluator's figures and report details for data set `name` to what earlier
+    evaluators gave it."""
+    self.scalars.setdefault(name, {}).update(scalars)
+    self.report.setdefault(name, {}).update(report)
+
   def add_image(self, tag: str, image: np.ndarray, out_dir: Optional[str],
                 filename: str) -> None:
     """Keeps a picture for TensorBoard, and writes it to out_dir/filename when out_dir is set."""

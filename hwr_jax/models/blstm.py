@@ -5,7 +5,7 @@ handwriting BLSTM. `layers` > 1 stacks bidirectional layers, each reading the pr
 concatenated forward and backward outputs.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -19,6 +19,9 @@ class Model(nn.Module):
   layers: int = 1
   dropout: float = 0.0
   dtype: Any = jnp.float32  # of the computation; parameters stay float32
+  # The output layer's name: the one Flax gave it before it was named, so that every saved
+  # checkpoint still loads.
+  head: ClassVar[str] = 'Dense_0'
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool = False) -> jnp.ndarray:
@@ -32,4 +35,5 @@ class Model(nn.Module):
     summary = jnp.concatenate(
         [sequence[:, -1, :self.hidden], sequence[:, 0, self.hidden:]], axis=-1)
     self.sow('intermediates', 'features', summary)
-    return nn.Dense(self.num_classes, dtype=self.dtype)(summary).astype(jnp.float32)
+    return nn.Dense(self.num_classes, dtype=self.dtype,
+                    name=self.head)(summary).astype(jnp.float32)

@@ -1,6 +1,6 @@
 """CNN letter classifier: blocks of 3x3 convolutions with batch norm, max pooling, dense head."""
 
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -32,6 +32,9 @@ class Model(nn.Module):
   dense: int = 256
   dropout: float = 0.3
   dtype: Any = jnp.float32  # of the computation; parameters stay float32
+  # The output layer's name: the one Flax gave it before it was named, so that every saved
+  # checkpoint still loads.
+  head: ClassVar[str] = 'Dense_1'
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool = False) -> jnp.ndarray:
@@ -39,4 +42,4 @@ class Model(nn.Module):
     x = nn.relu(nn.Dense(self.dense, dtype=self.dtype)(x))
     self.sow('intermediates', 'features', x)
     x = nn.Dropout(self.dropout, deterministic=not train)(x)
-    return nn.Dense(self.num_classes, dtype=self.dtype)(x).astype(jnp.float32)
+    return nn.Dense(self.num_classes, dtype=self.dtype, name=self.head)(x).astype(jnp.float32)

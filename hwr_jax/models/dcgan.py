@@ -1,10 +1,13 @@
 """DCGAN and conditional DCGAN: a generator and a discriminator built for one image size.
 
-The layout follows the IcGAN reference (shared/reference/icgan.md): the generator maps
-(z, y) at 1x1 to an s0 x s0 map with a transposed convolution of kernel s0, then doubles the
-resolution in blocks that halve the channels, ending in `width` channels before the tanh output
-layer; the discriminator mirrors it with stride-2 convolutions (no batch norm on the first),
-and a final s0 x s0 convolution to one logit. Labels are one-hot vectors in {-1, +1}; in the
+The layout follows IcGAN (Perarnau, van de Weijer, Raducanu and Álvarez, "Invertible
+Conditional GANs for image editing", NIPS 2016 Workshop on Adversarial Training,
+arXiv:1611.06355) as the authors' Torch code builds it (github.com/Guim3/IcGAN, trainGAN.lua;
+tests/models/test_dcgan.py states its layer tables): the generator maps (z, y) at 1x1 to an
+s0 x s0 map with a transposed convolution of kernel s0, then doubles the resolution in blocks
+that halve the channels, ending in `width` channels before the tanh output layer; the
+discriminator mirrors it with stride-2 convolutions (no batch norm on the first), and a final
+s0 x s0 convolution to one logit. Labels are one-hot vectors in {-1, +1}; in the
 discriminator they join as constant planes at `label_position` ('input', 'conv1', 'conv2').
 
 At 64x64 with width 64 and one conv per block this is the IcGAN model exactly (G 110-512-256-
@@ -16,8 +19,8 @@ variant); `upsampling` and `downsampling` pick how resolution changes (the pooli
 Convolutions are those of hwr_jax/models/fast_conv.py: flax's layers (same parameters) with
 exact gradients that take XLA:CPU's fast paths.
 
-Layers followed by batch norm have no bias unless `bias_before_norm` (the IcGAN reference
-has them): batch norm removes it, so its true gradient is zero and Adam would turn the
+Layers followed by batch norm have no bias unless `bias_before_norm` (the authors' IcGAN
+code has them): batch norm removes it, so its true gradient is zero and Adam would turn the
 rounding noise of that gradient into steps of the full learning rate, making runs that
 differ only in summation order (fused steps, several devices) drift apart.
 """
@@ -47,7 +50,7 @@ def bn_scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
 
 
 def batch_norm(train: bool, dtype: Any) -> nn.BatchNorm:
-  # Torch's momentum 0.1 and epsilon 1e-5, as the reference trained with.
+  # Torch's momentum 0.1 and epsilon 1e-5, as the authors' IcGAN code trained with.
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                       scale_init=bn_scale_init, dtype=dtype)
 

@@ -1,4 +1,9 @@
-"""The IcGAN paper's encoders (shared/reference/icgan.md): images -> (z, label scores).
+"""The IcGAN paper's encoders: images -> (z, label scores).
+
+Perarnau, van de Weijer, Raducanu and Álvarez, "Invertible Conditional GANs for image
+editing", NIPS 2016 Workshop on Adversarial Training, arXiv:1611.06355; the layers as in the
+authors' Torch code, github.com/Guim3/IcGAN (trainEncoder.lua), whose parameter counts
+tests/models/test_icgan_encoder.py states.
 
 Trunk: four 5x5 stride-2 convolutions (pad 2), 1-32-64-128-256 channels, each with batch norm
 and ReLU, flattened (4096 values at 64x64). E_z: dense 4096, batch norm, ReLU, dense z_dim.
@@ -7,7 +12,7 @@ E_y: dense 512, batch norm, ReLU, dense num_classes (scores regressed onto +-1 l
   independent  two networks, each its own trunk: E_z and E_y (the paper's IND).
   joint        one trunk read by both heads (the paper's SNG).
 
-Like the reference, they keep the framework's default initialisation. Both map images
+Like the authors' code, they keep the framework's default initialisation. Both map images
 (B, S, S, 1) in [-1, 1] to (z (B, z_dim), scores (B, num_classes)), as dcgan.Encoder does;
 `outputs='z'` or `'y'` runs only what that output needs, so that E_z learns (and keeps batch
 statistics) from generated letters only and E_y from real ones.
@@ -29,7 +34,7 @@ ARCHITECTURES = ('independent', 'joint')
 
 
 def batch_norm(train: bool, dtype: Any) -> nn.BatchNorm:
-  # Torch's momentum 0.1 and epsilon 1e-5, as the reference trained with.
+  # Torch's momentum 0.1 and epsilon 1e-5, as the authors' code trained with.
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype)
 
 

@@ -13,7 +13,7 @@ generator's loss is the non-saturating -log D(G(z, y), y).
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Optional
+from typing import Optional
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +26,6 @@ from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.pixels import images_to_signed, signed_to_images
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation import generation
-from hwr_jax.evaluation.classification import format_report
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
@@ -35,7 +34,6 @@ from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_real, discri
                                       label_log_probs, wrong_labels)
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import PartsState
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.training.precision import compute_dtype
 
 # Keys folded from the seed for the fixed noise of sample grids and of evaluations, so every
@@ -47,6 +45,8 @@ _FAKE_ROWS = 3
 class Task(base.Task):
   """config.model: the dcgan Model's fields; config.gan: label_sampling, matching_aware;
   config.eval: classifier_workdir (the judge), num_samples."""
+
+  DEFAULT_EVALS = {'generation': 'generation'}
 
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
@@ -183,43 +183,28 @@ class Task(base.Task):
     return DomainClassifier(workdir, *load_trained(workdir), self.data_info.vocabulary,
                             self.data_info.image_shape, self.config.eval.batch_size)
 
-  def score(self, state, dataset: LetterDataset, judge: DomainClassifier,
-            untrained: PartsState) -> tuple[dict, dict]:
-    """Label fidelity and Fréchet distances on up to eval.num_samples letters of `dataset`."""
-    keep = np.random.default_rng([self.config.seed, _EVAL_KEY]).permutation(len(dataset))[
-        :self.config.eval.num_samples]
-    labels = dataset.labels[keep]
-    fake = self.generate(state, labels, self._key(_EVAL_KEY))
-    _, real_features = judge.judge(dataset.images[keep])
-    predicted, fake_features = judge.judge(fake)
-    _, untrained_features = judge.judge(self.generate(untrained, labels, self._key(_EVAL_KEY)))
-    scalars = {'frechet_distance': generation.frechet_distance(real_features, fake_features),
-               'frechet_distance_untrained': generation.frechet_distance(real_features,
-                                                                         untrained_features)}
-    report = dict(scalars, count=len(keep))
-    if self.model.conditional:
-      fidelity = generation.label_fidelity(labels, predicted, self.data_info.vocabulary)
-      scalars['label_fidelity'] = fidelity['accuracy']
-      report['label_fidelity'] = fidelity
-    return scalars, report
-
-  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> EvalResult:
-    result = EvalResult(scalars={})
+  def outputs(self, state, dataset):
+    """What the judge sees of up to eval.num_samples letters of `dataset` and as many
+    generated with their labels (and by the untrained generator of the same seed): features
+    of all three, the labels asked for and the labels the judge reads. Nothing without a
+    judge."""
     judge = self.judge()
     if judge is None:
       logging.warning('eval.classifier_workdir is not set: no label fidelity or Fréchet '
                       'distance, only sample grids')
+      return {}
     untrained = self.init_state(jax.random.fold_in(jax.random.key(self.config.seed), 0))
-    for name, dataset in datasets.items():
-      if judge is not None:
-        scalars, report = self.score(state, dataset, judge, untrained)
-        result.scalars[name], result.report[name] = scalars, report
-        logging.info('%s: Fréchet distance %.3f (untrained generator %.3f)', name,
-                     scalars['frechet_distance'], scalars['frechet_distance_untrained'])
-        if 'label_fidelity' in report:
-          logging.info('%s', format_report(f'{name} label fidelity', report['label_fidelity']))
-      for tag, image in self.snapshot(state, dataset).items():
-        result.add_image(f'{name}/{tag}', image, out_dir, f'{tag}_{name}.png')
-    result.write_report(out_dir)
-    return result
+    keep = np.random.default_rng([self.config.seed, _EVAL_KEY]).permutation(len(dataset))[
+        :self.config.eval.num_samples]
+    labels = dataset.labels[keep]
+    _, real_features = judge.judge(dataset.images[keep])
+    predicted, fake_features = judge.judge(self.generate(state, labels, self._key(_EVAL_KEY)))
+    _, untrained_features = judge.judge(self.generate(untrained, labels, self._key(_EVAL_KEY)))
+    outputs = {'real_features': real_features, 'fake_features': fake_features,
+               'untrained_features': untrained_features}
+    if self.model.conditional:
+      outputs.update(conditioned=labels, fake_predicted=predicted)
+    return outputs
+
+  def pictures(self, state, dataset, outputs):
+    return self.snapshot(state, dataset)

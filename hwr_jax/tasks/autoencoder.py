@@ -15,13 +15,11 @@ in [0, 1]) and, for the sparse model, the mean hidden activation next to its tar
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
@@ -29,10 +27,8 @@ from hwr_jax.data.pixels import images_to_float
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
-from hwr_jax.tasks.encoding import reconstruction_errors
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.training.precision import compute_dtype
 
 # Keeps the logarithms of the KL term finite when a unit saturates.
@@ -61,6 +57,8 @@ def unit_activations(hidden: tuple[jax.Array, ...]) -> jax.Array:
 
 class Task(base.Task):
   """config.model holds the model's keyword arguments; config.autoencoder the loss weights."""
+
+  DEFAULT_EVALS = {'reconstruction': 'reconstruction'}
 
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
@@ -140,22 +138,15 @@ class Task(base.Task):
     originals = reference.images[:self.config.eval.grid_columns]
     return {'reconstruction': self.grid(originals, self.reconstruct(state, originals)[0])}
 
-  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> EvalResult:
-    result = EvalResult(scalars={})
-    for name, dataset in datasets.items():
-      rebuilt, means = self.reconstruct(state, dataset.images)
-      scalars = reconstruction_errors(dataset.images, rebuilt)
-      target = self.config.autoencoder.sparsity_target
-      if self.sparse:
-        scalars['mean_activation'] = float(np.mean(means))
-      result.scalars[name] = scalars
-      result.report[name] = dict(scalars, count=len(dataset),
-                                 **({'sparsity_target': target} if self.sparse else {}))
-      logging.info('%s: reconstruction MSE %.5f%s', name, scalars['reconstruction_mse'],
-                   f'; mean hidden activation {scalars["mean_activation"]:.4f} (target '
-                   f'{target:g})' if self.sparse else '')
-      result.add_image(f'{name}/reconstruction', self.grid(dataset.images, rebuilt), out_dir,
-                       f'reconstruction_{name}.png')
-    result.write_report(out_dir)
-    return result
+  def outputs(self, state, dataset):
+    """'reconstruction' (N, H, W) uint8 of every image, in order; 'mean_activation' (N,) of
+    a sparse model's hidden units."""
+    rebuilt, means = self.reconstruct(state, dataset.images)
+    return {'reconstruction': rebuilt, **({'mean_activation': means} if self.sparse else {})}
+
+  def answers(self, state, dataset):
+    """'image': the reconstruction of every image."""
+    return {'image': self.reconstruct(state, dataset.images)[0]}
+
+  def pictures(self, state, dataset, outputs):
+    return {'reconstruction': self.grid(dataset.images, outputs['reconstruction'])}

@@ -1,36 +1,41 @@
-"""Letter classification with softmax cross-entropy: the CNN and BLSTM classifiers."""
+"""Letter classification with softmax cross-entropy: the CNN and BLSTM classifiers.
+
+config.augment (hwr_jax/data/augment.py), when the config has it, changes each training batch;
+everything is off by default, and runs recorded before the block existed train without it.
+"""
 
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import logging
 
-from hwr_jax.data import pipeline
-from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data import augment, pipeline
 from hwr_jax.data.pixels import images_to_float
-from hwr_jax.evaluation import classification as metrics_lib
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.training.precision import compute_dtype
 
 
 class Task(base.Task):
   """config.model_name picks the classifier; config.model holds its keyword arguments."""
 
+  DEFAULT_EVALS = {'accuracy': 'classification'}
+
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
     self.model = get_model_class(config.model_name)(
         num_classes=len(data_info.vocabulary), dtype=compute_dtype(config),
         **config.model.to_dict())
+    self.output_head = self.model.head
+    self.augmentation = config.get('augment')
+    if self.augmentation is not None:
+      augment.check_config(self.augmentation)
 
   def init_state(self, rng):
     params_rng, dropout_rng = jax.random.split(rng)
@@ -44,6 +49,11 @@ class Task(base.Task):
 
   def train_step(self, state, batch, rng):
     images = images_to_float(batch['image'])
+    # Without augmentation the dropout key is the step's key, as it was before augmentation
+    # existed, so such runs train exactly as they did.
+    if self.augmentation is not None and augment.active(self.augmentation):
+      augment_rng, rng = jax.random.split(rng)
+      images = augment.augment(images, augment_rng, self.augmentation)
 
     def loss_fn(params):
       logits, updates = state.apply_fn(
@@ -66,22 +76,14 @@ class Task(base.Task):
     return state.apply_fn({'params': state.params, 'batch_stats': state.batch_stats},
                           images_to_float(images), train=False)
 
-  def predictions(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
-    """The predicted class id of every image, in order."""
-    return pipeline.map_chunks(lambda images: jnp.argmax(self.predict(state, images), -1),
-                               self.config.eval.batch_size, dataset.images[..., None])
+  def answers(self, state, dataset):
+    """'probabilities' (N, classes): the softmax of every image's logits."""
+    logits = self.outputs(state, dataset)['logits'].astype(np.float64)
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return {'probabilities': exp / exp.sum(axis=-1, keepdims=True)}
 
-  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> EvalResult:
-    result = EvalResult(scalars={})
-    for name, dataset in datasets.items():
-      report = metrics_lib.classification_report(
-          dataset.labels, self.predictions(state, dataset), self.data_info.vocabulary)
-      logging.info('%s', metrics_lib.format_report(name, report))
-      result.scalars[name] = {'accuracy': report['accuracy']}
-      result.report[name] = report
-      picture = metrics_lib.confusion_image(np.asarray(report['confusion']),
-                                            self.data_info.vocabulary)
-      result.add_image(f'{name}/confusion', picture, out_dir, f'confusion_{name}.png')
-    result.write_report(out_dir)
-    return result
+  def outputs(self, state, dataset):
+    """'logits' (N, classes) of every image, in order."""
+    return {'logits': pipeline.map_chunks(functools.partial(self.predict, state),
+                                          self.config.eval.batch_size,
+                                          dataset.images[..., None])}

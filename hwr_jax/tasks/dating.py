@@ -13,13 +13,12 @@ manuscript is on both sides; the configs split by manuscript, which makes that i
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Optional
+from typing import Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import logging
 
 from hwr_jax.data import augment, pipeline
 from hwr_jax.data.dataset import LetterDataset
@@ -30,7 +29,6 @@ from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.training.precision import compute_dtype
 
 TARGETS = ('regression', 'periods')
@@ -48,24 +46,6 @@ def check_settings(config) -> None:
   augment.check_config(config.augment)
 
 
-def check_dated(dataset: LetterDataset, set_name: str) -> None:
-  """Every image needs a date and a manuscript; the first one without is named."""
-  for column in ('date', 'manuscript'):
-    if column not in dataset.metadata:
-      raise DataError(f'dating needs a {column!r} column, but the {set_name} set has '
-                      f'{sorted(dataset.metadata) or "no metadata columns"}')
-  dates = np.asarray(dataset.metadata['date'], np.float64)
-  undated = np.flatnonzero(~np.isfinite(dates))
-  if len(undated):
-    raise DataError(f'{set_name} set: image {str(dataset.names[undated[0]])!r} has no date '
-                    f'({len(undated)} image(s) have none); dating needs a year for every image')
-  unassigned = np.flatnonzero(
-      np.char.strip(np.asarray(dataset.metadata['manuscript'], dtype=str)) == '')
-  if len(unassigned):
-    raise DataError(f'{set_name} set: image {str(dataset.names[unassigned[0]])!r} has no '
-                    f'manuscript ({len(unassigned)} image(s) have none)')
-
-
 def check_no_shared_manuscripts(train: LetterDataset, others: Mapping[str, LetterDataset]) -> None:
   """Refuses any manuscript that has letters both in training and in a set that is scored."""
   seen = set(np.asarray(train.metadata['manuscript'], dtype=str).tolist())
@@ -80,6 +60,8 @@ def check_no_shared_manuscripts(train: LetterDataset, others: Mapping[str, Lette
 class Task(base.Task):
   """config.model_name picks the network (dating_cnn); config.model holds its keyword
   arguments, config.dating the target and scoring, config.augment the augmentation."""
+
+  DEFAULT_EVALS = {'dating': 'dating'}
 
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
@@ -104,7 +86,7 @@ class Task(base.Task):
 
   def check_data(self, datasets):
     for name, dataset in datasets.items():
-      check_dated(dataset, name)
+      metrics_lib.check_dated(dataset, name)
     check_no_shared_manuscripts(datasets['train'],
                                 {k: v for k, v in datasets.items() if k != 'train'})
 
@@ -158,27 +140,15 @@ class Task(base.Task):
                              images_to_float(images), labels, train=False)
     return self.years(outputs)
 
-  def predictions(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
-    """The predicted year of every image, in order."""
-    return pipeline.map_chunks(functools.partial(self.predict, state),
-                               self.config.eval.batch_size, dataset.images[..., None],
-                               dataset.labels)
+  answers_need_labels = True
 
-  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> EvalResult:
-    result = EvalResult(scalars={})
-    for name, dataset in datasets.items():
-      check_dated(dataset, name)
-      report = metrics_lib.dating_report(
-          dataset.metadata['manuscript'], np.asarray(dataset.metadata['date'], np.float64),
-          self.predictions(state, dataset), baseline_date=self.dates.mean,
-          period_years=self.period_years, aggregate=self.config.dating.aggregate)
-      logging.info('%s', metrics_lib.format_report(name, report))
-      result.scalars[name] = metrics_lib.summary_scalars(report)
-      result.report[name] = report
-      manuscripts = report['manuscripts']
-      picture = metrics_lib.date_scatter([m['date'] for m in manuscripts],
-                                         [m['predicted'] for m in manuscripts], self.dates.mean)
-      result.add_image(f'{name}/dates', picture, out_dir, f'dates_{name}.png')
-    result.write_report(out_dir)
-    return result
+  def answers(self, state, dataset):
+    """'year' of every letter (the model reads which letter it is)."""
+    return self.outputs(state, dataset)
+
+  def outputs(self, state, dataset):
+    """'year' (N,): the predicted year of every image, in order (the model reads the letter
+    label too)."""
+    return {'year': pipeline.map_chunks(functools.partial(self.predict, state),
+                                        self.config.eval.batch_size, dataset.images[..., None],
+                                        dataset.labels)}

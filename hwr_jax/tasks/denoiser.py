@@ -15,32 +15,28 @@ best) are what launch.compare puts side by side for several denoisers in one tab
 from __future__ import annotations
 
 import functools
-import os
-from typing import Mapping, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.pixels import images_to_float
 from hwr_jax.errors import ConfigError
-from hwr_jax.evaluation import fscore
 from hwr_jax.evaluation.generation import image_grid
-from hwr_jax.io_utils import atomic_file
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import TrainState
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.training.precision import compute_dtype
 
 
 class Task(base.Task):
   """config.model: the denoiser's keyword arguments; config.denoiser: threshold and sweep."""
+
+  DEFAULT_EVALS = {'fscore': 'fscore'}
 
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
@@ -103,33 +99,20 @@ class Task(base.Task):
     reference = reference.subset(np.arange(min(self.config.eval.grid_columns, len(reference))))
     return {'denoise': self.grid(reference, self.probabilities(state, reference))}
 
-  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> EvalResult:
-    result = EvalResult(scalars={})
-    settings = self.config.denoiser
-    for name, dataset in datasets.items():
-      if dataset.targets is None:
-        logging.warning('%s has no targets: no denoising scores for it', name)
-        continue
-      probabilities = self.probabilities(state, dataset)
-      ink = dataset.targets > 0
-      report = fscore.fscore_report(probabilities > settings.threshold, ink, dataset.names)
-      report['threshold'] = settings.threshold
-      report['sweep'] = fscore.threshold_sweep(probabilities, ink, settings.sweep_thresholds)
-      totals, sweep = report['overall'], report['sweep']
-      result.scalars[name] = {**{key: int(totals[key]) for key in fscore.COUNTS},
-                              'precision': totals['precision'], 'recall': totals['recall'],
-                              'f_score': totals['f_score'],
-                              'best_threshold': sweep['best_threshold'],
-                              'best_f_score': sweep['best_f_score']}
-      result.report[name] = report
-      logging.info('%s: precision %.4f recall %.4f F-score %.4f at threshold %g; best %.4f at '
-                   '%g', name, totals['precision'], totals['recall'], totals['f_score'],
-                   settings.threshold, sweep['best_f_score'], sweep['best_threshold'])
-      result.add_image(f'{name}/denoise', self.grid(dataset, probabilities), out_dir,
-                       f'denoise_{name}.png')
-      if out_dir:
-        with atomic_file(os.path.join(out_dir, f'fscore_{name}.md')) as f:
-          f.write(fscore.markdown_report(name, settings.threshold, totals, sweep))
-    result.write_report(out_dir)
-    return result
+  def outputs(self, state, dataset):
+    """'ink_probability' (N, H, W) of every pixel of every image, in order."""
+    return {'ink_probability': self.probabilities(state, dataset)}
+
+  @property
+  def answers_need_labels(self) -> bool:
+    return bool(self.config.model.get('conditional'))
+
+  def answers(self, state, dataset):
+    """'image': the binary ink (255) of every image at denoiser.threshold."""
+    ink = self.probabilities(state, dataset) > self.config.denoiser.threshold
+    return {'image': np.where(ink, 255, 0).astype(np.uint8)}
+
+  def pictures(self, state, dataset, outputs):
+    if dataset.targets is None:
+      return {}
+    return {'denoise': self.grid(dataset, outputs['ink_probability'])}

@@ -26,7 +26,6 @@ from typing import Mapping, Optional
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import optax
 from absl import logging
 
@@ -37,7 +36,7 @@ from hwr_jax.tasks import encoding
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, label_log_probs
 from hwr_jax.tasks.encoding import ENCODER
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
-from hwr_jax.training.optimizers import make_optimizer
+from hwr_jax.training.optimizers import grouped_optimizer
 from hwr_jax.training.state import TrainState
 from hwr_jax.training.precision import compute_dtype
 
@@ -155,13 +154,9 @@ class Task(encoding.EncodingTask):
       encoder, report = graft.graft(source, encoder, graft_mapping(encoder))
       logging.info('Encoder from the discriminator: %s', report.summary())
     params = {ENCODER: encoder['params'], GENERATOR: gan['params'][GENERATOR]}
-    steps = self.config.train.steps
-    trunk_optimizer = ml_collections.ConfigDict(self.config.optimizer.to_dict())
-    trunk_optimizer.learning_rate *= self.trunk_lr_scale
-    tx = optax.multi_transform(
-        {HEADS: make_optimizer(self.config.optimizer, steps),
-         TRUNK: make_optimizer(trunk_optimizer, steps), FROZEN: optax.set_to_zero()},
-        parameter_groups)
+    tx = grouped_optimizer(self.config.optimizer, self.config.train.steps,
+                           {HEADS: 1.0, TRUNK: self.trunk_lr_scale, FROZEN: None},
+                           parameter_groups)
     return TrainState.create(apply_fn=None, params=params, tx=tx,
                              batch_stats={ENCODER: encoder['batch_stats'],
                                           GENERATOR: gan['batch_stats'][GENERATOR]})

@@ -12,26 +12,23 @@ distance to another real letter: the baseline) and y_accuracy.
 from __future__ import annotations
 
 import functools
-from typing import Mapping, Optional
+from typing import Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from absl import logging
 
 from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.pixels import images_to_signed, signed_to_images
 from hwr_jax.errors import ConfigError
-from hwr_jax.evaluation import codes
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import dcgan
 from hwr_jax.tasks import base
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.state import PartsState, TrainState
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.training.precision import compute_dtype
 
 ENCODER = 'encoder'
@@ -89,6 +86,8 @@ def apply_train(module, params, batch_stats, *args, collections=('batch_stats',)
 class EncodingTask(base.Task):
   """Evaluation of an encoder and a generator held in the state."""
 
+  DEFAULT_EVALS = {'reconstruction': 'reconstruction', 'codes': 'codes'}
+
   @property
   def num_classes(self) -> int:
     return len(self.data_info.vocabulary)
@@ -139,40 +138,27 @@ class EncodingTask(base.Task):
             'edit': image_grid(np.concatenate([originals, edits]), columns,
                                row_names=['original', *self.data_info.vocabulary.labels])}
 
-  def code_pictures(self, dataset: LetterDataset, z: np.ndarray) -> dict[str, np.ndarray]:
-    """'neighbours': rows of a query letter then the letters nearest to it in z; 'z_pca': the
-    codes on their first two principal components, coloured by letter."""
-    queries = np.arange(min(_NEIGHBOUR_QUERIES, len(dataset)))
-    neighbours = codes.nearest_neighbours(z, queries, min(_NEIGHBOURS, len(dataset) - 1))
-    rows = np.concatenate([queries[:, None], neighbours], axis=1)
-    return {'neighbours': image_grid(dataset.images[rows.reshape(-1)], rows.shape[1]),
-            'z_pca': codes.scatter_plot(codes.principal_components(z), dataset.labels,
-                                        self.data_info.vocabulary.labels)}
+
 
   def snapshot(self, state, reference: LetterDataset) -> dict[str, np.ndarray]:
     columns = min(self.config.eval.grid_columns, len(reference))
     return self.grids(state, reference, self.encode(state, reference.images[:columns])['z'])
 
-  def evaluate(self, state, datasets: Mapping[str, LetterDataset],
-               out_dir: Optional[str]) -> EvalResult:
-    result = EvalResult(scalars={})
-    for name, dataset in datasets.items():
-      encoded = self.encode(state, dataset.images)
-      z, predicted = encoded['z'], encoded['predicted']
-      scalars = reconstruction_errors(dataset.images, self.rebuild(state, z, dataset.labels))
-      scalars['y_accuracy'] = float(np.mean(predicted == dataset.labels))
-      edited = reconstruction_errors(dataset.images, self.rebuild(state, z, predicted))
-      scalars['reconstruction_l2_predicted_labels'] = edited['reconstruction_l2']
-      result.scalars[name] = scalars
-      result.report[name] = dict(scalars, count=len(dataset))
-      logging.info('%s: reconstruction L2 %.4f (random image %.4f), y accuracy %.4f', name,
-                   scalars['reconstruction_l2'], scalars['random_image_l2'],
-                   scalars['y_accuracy'])
-      pictures = {**self.grids(state, dataset, z), **self.code_pictures(dataset, z)}
-      for tag, image in pictures.items():
-        result.add_image(f'{name}/{tag}', image, out_dir, f'{tag}_{name}.png')
-    result.write_report(out_dir)
-    return result
+  def outputs(self, state, dataset):
+    """'z' and 'predicted' label of every image, in order; the letters the generator rebuilds
+    from z with the true labels ('reconstruction') and with the predicted ones."""
+    encoded = self.encode(state, dataset.images)
+    return {**encoded,
+            'reconstruction': self.rebuild(state, encoded['z'], dataset.labels),
+            'reconstruction_predicted_labels': self.rebuild(state, encoded['z'],
+                                                            encoded['predicted'])}
+
+  def pictures(self, state, dataset, outputs):
+    return self.grids(state, dataset, outputs['z'])
+
+  def answers(self, state, dataset):
+    """'z' and the 'predicted' label of every letter."""
+    return self.encode(state, dataset.images)
 
 
 class GanEncodingTask(EncodingTask):

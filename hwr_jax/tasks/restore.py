@@ -10,7 +10,7 @@ import jax
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import get_task_class
 from hwr_jax.tasks.base import Task
-from hwr_jax.training import checkpoints, workdir as workdir_lib
+from hwr_jax.training import checkpoints, init_from, workdir as workdir_lib
 from hwr_jax.training.state import TrainState
 
 
@@ -20,7 +20,8 @@ def load_trained(workdir: str, step: Optional[int] = None) -> tuple[Task, TrainS
   if not os.path.isdir(os.path.join(workdir, checkpoints.CHECKPOINT_DIR)):
     raise ConfigError(f'{workdir} has no checkpoints/ folder: train it first')
   task = get_task_class(config.task_name)(config, info)
-  template = task.init_state(jax.random.key(config.seed))
+  template = init_from.with_optimizer(config, task.init_state(jax.random.key(config.seed)),
+                                      task.output_head)
   with checkpoints.Checkpointer(workdir, config.train.checkpoint_every,
                                 config.train.keep_checkpoints) as checkpointer:
     available = checkpointer.all_steps()

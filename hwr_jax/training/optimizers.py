@@ -4,6 +4,8 @@ config.optimizer fields: name ('adam' | 'adamw' | 'sgd'), learning_rate, schedul
 'cosine' | 'warmup_cosine'), warmup_steps, b1, b2, momentum, weight_decay, grad_clip_norm.
 """
 
+from typing import Any, Callable, Mapping, Optional, Union
+
 import ml_collections
 import optax
 
@@ -37,6 +39,27 @@ def make_optimizer(config: ml_collections.ConfigDict,
   if config.grad_clip_norm:
     tx = optax.chain(optax.clip_by_global_norm(config.grad_clip_norm), tx)
   return tx
+
+
+def grouped_optimizer(config: ml_collections.ConfigDict, total_steps: int,
+                      rate_scales: Mapping[str, Optional[float]],
+                      groups: Union[Any, Callable[[Any], Any]]) -> optax.GradientTransformation:
+  """One optimizer per named group of parameters (optax.multi_transform; `groups` is a tree of
+  group names shaped like the params, or a function of the params that returns one). Group g
+  learns at rate_scales[g] times config's learning rate, with its own optimizer state; a group
+  whose scale is None is frozen: optax.set_to_zero gives it zero updates, so its parameters
+  stay bit for bit as they were."""
+  def transform(scale):
+    if scale is None:
+      return optax.set_to_zero()
+    if scale == 1.0:
+      return make_optimizer(config, total_steps)
+    scaled = ml_collections.ConfigDict(config.to_dict())
+    scaled.learning_rate *= scale
+    return make_optimizer(scaled, total_steps)
+
+  return optax.multi_transform({group: transform(scale) for group, scale in rate_scales.items()},
+                               groups)
 
 
 def default_optimizer_config(**overrides) -> ml_collections.ConfigDict:

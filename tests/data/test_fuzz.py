@@ -1,7 +1,7 @@
 """Seeded fuzzing of the image, IDX and labels-file loaders.
 
-Every mutated input must either load or raise DataError (a clear message), quickly, and never
-read a file outside the data folder: no other exception, no hang.
+Every mutated input must either load or raise DataError naming the file at fault, quickly,
+and never read a file outside the data folder: no other exception, no hang.
 """
 
 import io
@@ -38,12 +38,14 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
   return bytes(data)
 
 
-def must_load_or_refuse(load, *args):
+def must_load_or_refuse(load, path, culprit):
+  """Loads `path`, or is refused with a DataError whose message names `culprit` (the file that
+  is wrong), in time."""
   start = time.perf_counter()
   try:
-    load(*args)
+    load(path)
   except DataError as e:
-    assert str(e)
+    assert culprit in str(e), str(e)
   assert time.perf_counter() - start < SECONDS_PER_CASE
 
 
@@ -65,14 +67,14 @@ def idx_bytes(tmp_path) -> bytes:
 def test_mutated_png(tmp_path, seed):
   path = tmp_path / 'letter.png'
   path.write_bytes(mutate(png_bytes(), np.random.default_rng(seed)))
-  must_load_or_refuse(images.read_image, str(path))
+  must_load_or_refuse(images.read_image, str(path), str(path))
 
 
 @pytest.mark.parametrize('seed', range(CASES))
 def test_mutated_idx(tmp_path, seed):
   path = tmp_path / 'mutated.idx'
   path.write_bytes(mutate(idx_bytes(tmp_path), np.random.default_rng(seed)))
-  must_load_or_refuse(idx.read_idx, str(path))
+  must_load_or_refuse(idx.read_idx, str(path), str(path))
 
 
 HOSTILE_ROWS = ['../../etc/passwd', '/etc/passwd', '..\\..\\secret', 'C:\\x.png', 'a.png',
@@ -94,6 +96,6 @@ def test_mutated_labels_file_never_reads_outside_the_folder(tmp_path, seed, monk
   real_open = Image.open
   monkeypatch.setattr(Image, 'open', lambda fp, *a, **k: (opened.append(str(fp)),
                                                           real_open(fp, *a, **k))[1])
-  must_load_or_refuse(folders.load_image_folder, str(root))
+  must_load_or_refuse(folders.load_image_folder, str(root), str(root / 'labels.csv'))
   for path in opened:
     assert os.path.realpath(path).startswith(str(root.resolve()) + os.sep), path

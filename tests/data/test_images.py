@@ -6,7 +6,10 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from hwr_jax.data import images
+from hwr_jax import config_lib
+from hwr_jax.data import arrays, folders, images, paired, sources
+from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
 
 
@@ -166,3 +169,143 @@ def test_read_images_keeps_order_and_names_the_first_bad_file(tmp_path, letter, 
   (tmp_path / '020.png').write_bytes(b'broken')
   with pytest.raises(DataError, match='070.png'):
     images.read_images(paths)
+
+
+def tall_bar() -> np.ndarray:
+  """A 40x10 crop, ink bright on a stained (not black) background of 40."""
+  bar = np.full((40, 10), 40, dtype=np.uint8)
+  bar[4:36, 3:7] = 220
+  return bar
+
+
+def test_pad_keeps_the_aspect_ratio_and_fills_with_the_background(tmp_path):
+  path = str(tmp_path / 'tall.png')
+  Image.fromarray(tall_bar()).save(path)
+  result = images.read_image(path, size=(32, 32), resize='pad')
+  assert result.shape == (32, 32)
+  # The 40x10 crop becomes 32x8 (scale 0.8), centred: columns 12..19; the rest is its border.
+  np.testing.assert_array_equal(result[:, 12:20], images.resize_gray(tall_bar(), (32, 8)))
+  assert np.all(result[:, :12] == 40) and np.all(result[:, 20:] == 40)
+  ink_rows, ink_columns = np.nonzero(result > 130)
+  assert (ink_rows.min(), ink_rows.max()) == (3, 28)
+  assert (ink_columns.min(), ink_columns.max()) == (14, 17)
+
+
+def test_pad_fits_the_longer_side_of_a_non_square_target():
+  wide = tall_bar().T
+  result = images.prepare_gray(wide, size=(16, 32), resize='pad', polarity='light_ink')
+  np.testing.assert_array_equal(result[4:12], images.resize_gray(wide, (8, 32)))
+  assert np.all(result[:4] == 40) and np.all(result[12:] == 40)
+
+
+def test_stretch_is_the_default_and_unchanged(tmp_path):
+  path = str(tmp_path / 'tall.png')
+  Image.fromarray(tall_bar()).save(path)
+  stretched = images.resize_gray(tall_bar(), (32, 32))
+  np.testing.assert_array_equal(images.read_image(path, size=(32, 32)), stretched)
+  np.testing.assert_array_equal(images.read_image(path, size=(32, 32), resize='stretch'),
+                                stretched)
+
+
+def stained_dark_ink() -> np.ndarray:
+  """Dark ink (20) on paper (200) whose edges are stained darker (60) than the page's mean,
+  so the per-image guess takes the stain for the background and the paper for ink."""
+  crop = np.full((20, 20), 200, dtype=np.uint8)
+  crop[:3], crop[-3:], crop[:, :3], crop[:, -3:] = 60, 60, 60, 60
+  crop[8:12, 6:14] = 20
+  return crop
+
+
+def test_polarity_dark_ink_inverts_what_auto_would_keep(tmp_path):
+  crop = stained_dark_ink()
+  assert not images.ink_is_dark(crop)
+  path = str(tmp_path / 'stained.png')
+  Image.fromarray(crop).save(path)
+  np.testing.assert_array_equal(images.read_image(path), crop)
+  np.testing.assert_array_equal(images.read_image(path, polarity='dark_ink'), 255 - crop)
+  np.testing.assert_array_equal(images.read_images([path], polarity='dark_ink')[0], 255 - crop)
+
+
+def test_polarity_light_ink_keeps_what_auto_would_invert(tmp_path, letter, write_image):
+  image = letter('kaph')
+  path = write_image(str(tmp_path / 'kaph.png'), image, dark_ink=True)
+  assert images.ink_is_dark(255 - image)
+  np.testing.assert_array_equal(images.read_image(path), image)
+  np.testing.assert_array_equal(images.read_image(path, polarity='light_ink'), 255 - image)
+  np.testing.assert_array_equal(images.prepare_gray(image, polarity='light_ink'), image)
+
+
+@pytest.mark.parametrize('kwargs, key', [({'resize': 'crop'}, 'data.resize'),
+                                         ({'polarity': 'dark'}, 'data.polarity')])
+def test_bad_resize_or_polarity_is_refused_with_the_key_named(tmp_path, letter, write_image,
+                                                              kwargs, key):
+  path = write_image(str(tmp_path / 'a.png'), letter('a'))
+  allowed = images.RESIZE_MODES if key == 'data.resize' else images.POLARITIES
+  for read in (lambda: images.read_image(path, **kwargs),
+               lambda: images.read_images([path], **kwargs),
+               lambda: images.prepare_gray(letter('a'), size=(8, 8), **kwargs)):
+    with pytest.raises(ConfigError, match=key) as refused:
+      read()
+    assert all(value in str(refused.value) for value in allowed)
+
+
+def write_crops_folder(folder) -> dict[str, np.ndarray]:
+  """A tall and a wide crop, dark ink on paper, with a labels.csv: crops as users bring them."""
+  crops = {'tall.png': tall_bar(), 'wide.png': tall_bar().T}
+  os.makedirs(folder)
+  for name, crop in crops.items():
+    Image.fromarray(255 - crop).save(os.path.join(folder, name))
+  with open(os.path.join(folder, 'labels.csv'), 'w') as f:
+    f.write('image,label\ntall.png,alaph\nwide.png,beth\n')
+  return crops
+
+
+def test_folders_load_mixed_sizes_padded_through_load_path(tmp_path):
+  folder = str(tmp_path / 'crops')
+  crops = write_crops_folder(folder)
+  expected = np.stack([images.pad_gray(crop, (32, 32)) for crop in crops.values()])
+  dataset = folders.load_image_folder(folder, image_size=(32, 32), resize='pad',
+                                      polarity='dark_ink')
+  np.testing.assert_array_equal(dataset.images, expected)
+  config = config_lib.data_block('folder', image_size=32, resize='pad', polarity='dark_ink')
+  assert sources.image_options(config) == dict(size=(32, 32), binarize_threshold=None,
+                                               resize='pad', polarity='dark_ink')
+  np.testing.assert_array_equal(sources.load_path('folder', folder, '', config).images, expected)
+
+
+def test_a_data_block_saved_before_resize_and_polarity_existed_stretches(tmp_path):
+  folder = str(tmp_path / 'crops')
+  crops = write_crops_folder(folder)
+  config = config_lib.data_block('folder', image_size=32)
+  del config['resize'], config['polarity']
+  dataset = sources.load_path('folder', folder, '', config)
+  np.testing.assert_array_equal(
+      dataset.images, np.stack([images.resize_gray(crop, (32, 32)) for crop in crops.values()]))
+  config.polarity = 'upside_down'
+  with pytest.raises(ConfigError, match='data.polarity'):
+    sources.load_path('folder', folder, '', config)
+
+
+def test_arrays_stored_at_another_size_are_padded_too(tmp_path):
+  stored = np.stack([tall_bar(), tall_bar()[::-1]])
+  dataset = LetterDataset(images=stored, labels=np.zeros(2, np.int32),
+                          vocabulary=Vocabulary(('alaph',)), names=np.asarray(['a', 'b']))
+  path = str(tmp_path / 'bars.npz')
+  arrays.save_npz(dataset, path)
+  config = config_lib.data_block('npz', image_size=16, resize='pad')
+  loaded = sources.load_path('npz', path, '', config)
+  np.testing.assert_array_equal(loaded.images,
+                                np.stack([images.pad_gray(bar, (16, 16)) for bar in stored]))
+  assert np.all(loaded.images[:, :, :6] == 40)
+
+
+def test_paired_inputs_and_targets_are_padded_alike(tmp_path):
+  inputs, targets = str(tmp_path / 'in'), str(tmp_path / 'out')
+  target = np.where(tall_bar() > 130, 255, 0).astype(np.uint8)
+  os.makedirs(inputs), os.makedirs(targets)
+  Image.fromarray(255 - tall_bar()).save(os.path.join(inputs, 'tall.png'))
+  Image.fromarray(255 - target).save(os.path.join(targets, 'tall.png'))
+  dataset = paired.load_paired_folders(inputs, targets, image_size=(32, 32), resize='pad',
+                                       polarity='dark_ink')
+  np.testing.assert_array_equal(dataset.images[0], images.pad_gray(tall_bar(), (32, 32)))
+  np.testing.assert_array_equal(dataset.targets[0] > 0, dataset.images[0] > 130)

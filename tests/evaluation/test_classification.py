@@ -24,7 +24,28 @@ def test_absent_class_has_no_accuracy():
   assert report['accuracy'] == 1.0
 
 
-def test_confusion_image_is_rgb_and_marks_the_diagonal():
-  image = classification.confusion_image(np.eye(3, dtype=int) * 5, VOCAB)
-  assert image.ndim == 3 and image.shape[2] == 3
-  assert (image == [0, 0, 255]).all(axis=-1).sum() > 0
+CELL = 18
+
+
+def cell_colour(image, row, column):
+  """The colour at the centre of the matrix cell (true `row`, predicted `column`): the cells
+  fill the picture's bottom right corner, CELL pixels each, inside a 4-pixel border."""
+  top = image.shape[0] - 4 - len(VOCAB) * CELL
+  left = image.shape[1] - 4 - len(VOCAB) * CELL
+  return tuple(image[top + row * CELL + CELL // 2, left + column * CELL + CELL // 2])
+
+
+def test_confusion_image_shades_each_cell_by_its_rate_in_the_true_class():
+  # alaph: 3 right, 1 read as beth; beth: always right; gamal: absent from the set.
+  matrix = np.array([[3, 1, 0], [0, 4, 0], [0, 0, 0]])
+  image = classification.confusion_image(matrix, VOCAB, cell=CELL)
+  assert image.dtype == np.uint8 and image.shape == (image.shape[1], image.shape[1], 3)
+  assert cell_colour(image, 1, 1) == (0, 0, 255)  # all of beth right: full blue
+  red, green, blue = cell_colour(image, 0, 0)  # 3/4 of alaph right: a darker blue
+  assert blue == 255 and red == green and abs(red - 255 / 4) <= 1
+  red, green, blue = cell_colour(image, 0, 1)  # 1/4 of alaph read as beth: a pale red
+  assert red == 255 and green == blue and abs(green - 255 * 3 / 4) <= 1
+  for row, column in [(0, 2), (1, 0), (1, 2)]:  # mistakes never made: white
+    assert cell_colour(image, row, column) == (255, 255, 255)
+  for column in range(3):  # a class absent from the set: grey, neither right nor wrong
+    assert cell_colour(image, 2, column) == (200, 200, 200)

@@ -66,6 +66,7 @@ def test_grid_places_images_in_rows_and_names_them():
   grid = generation.image_grid(images, columns=3, pad=1)
   assert grid.shape == (2 * 5 + 1, 3 * 6 + 1)
   assert grid[1, 1] == 10 and grid[1, 7] == 20 and grid[6, 7] == 50
-  assert grid[6, 13] == 96  # the empty sixth cell keeps the background
+  assert grid[6, 13] == generation.GRID_BACKGROUND  # the empty sixth cell
+  assert grid[0, 0] == grid[5, 3] == grid[3, 6] == generation.GRID_BACKGROUND  # the padding
   named = generation.image_grid(images, columns=3, row_names=['alaph', 'beth'])
   assert named.ndim == 3 and named.shape[1] > grid.shape[1]

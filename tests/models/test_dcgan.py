@@ -1,4 +1,12 @@
-"""The GAN networks against the IcGAN reference tables (shared/reference/icgan.md)."""
+"""The GAN networks against the IcGAN tables: Perarnau, van de Weijer, Raducanu and Álvarez,
+"Invertible Conditional GANs for image editing", NIPS 2016 Workshop on Adversarial Training,
+arXiv:1611.06355, as the authors' Torch code builds the networks (github.com/Guim3/IcGAN,
+trainGAN.lua). The tables below are theirs: (kernel, in, out) per convolution, then the
+batch-normed channels. G: z (100) and the +-1 one-hot label (10) at 1x1, transposed
+convolutions to 4x4 then doubling, batch norm and ReLU on all but the tanh output. D: stride-2
+convolutions, the label planes joining after the first (64 + 10 = 74 channels), batch norm and
+LeakyReLU 0.2 on all but the first and the last (the 4x4 convolution to one logit). At 32x32,
+one block fewer in each."""
 
 import dataclasses
 
@@ -180,6 +188,10 @@ def test_bad_settings_are_named(field, value):
 
 @pytest.mark.parametrize('variant,size', [('icgan', 64), ('icgan32', 32), ('icgan_syriac', 64)])
 def test_icgan_configs_are_the_reference_recipe(variant, size):
+  """The authors' recipe (trainGAN.lua, cfg/mainConfig.lua): letters at 64x64 (32x32 in an
+  earlier version of their code), Adam at a constant 2e-4 with beta1 0.5, batches of 64, the
+  labels of generated letters drawn from the training set's class frequencies, and a
+  matching-aware discriminator (real letters with a wrong label count as fake)."""
   from hwr_jax.config_lib import load_config_file
   config = load_config_file(f'configs/gan.py:{variant}')
   assert config.data.image_size == size

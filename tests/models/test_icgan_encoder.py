@@ -1,4 +1,7 @@
-"""The IcGAN paper's encoders against the reference tables (shared/reference/icgan.md)."""
+"""The IcGAN paper's encoders against the authors' layers: Perarnau, van de Weijer, Raducanu
+and Álvarez, "Invertible Conditional GANs for image editing", NIPS 2016 Workshop on
+Adversarial Training, arXiv:1611.06355; the layers as the authors' Torch code builds them
+(github.com/Guim3/IcGAN, trainEncoder.lua), at 64x64 with z of 100 and 10 classes."""
 
 import jax
 import jax.numpy as jnp

@@ -5,8 +5,10 @@ import os
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from PIL import Image
 
 from hwr_jax.config_lib import load_config_file
+from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.io_utils import read_json
 from hwr_jax.tasks import autoencoder
 from hwr_jax import loop
@@ -39,11 +41,19 @@ def conv_run(tmp_path_factory):
 
 
 def test_conv_autoencoder_learns_and_writes_its_grid(conv_run):
-  _, result, workdir = conv_run
-  assert os.path.isfile(os.path.join(workdir, 'eval', 'reconstruction_test.png'))
-  assert result.images['test/reconstruction'].shape[0] > 0
+  """The picture is the first grid_columns test letters over their reconstructions."""
+  config, result, workdir = conv_run
   report = read_json(os.path.join(workdir, 'eval', 'report.json'))['test']
   assert report['reconstruction_mse'] < 0.1 and 'mean_activation' not in report
+  task, state = load_trained(workdir)
+  letters = loop.build_run(config).data.test.images
+  rebuilt, _ = task.reconstruct(state, letters)
+  columns = config.eval.grid_columns
+  assert len(letters) > columns
+  expected = image_grid(np.concatenate([letters[:columns], rebuilt[:columns]]), columns)
+  np.testing.assert_array_equal(result.images['test/reconstruction'], expected)
+  with Image.open(os.path.join(workdir, 'eval', 'reconstruction_test.png')) as written:
+    np.testing.assert_array_equal(np.asarray(written), expected)
 
 
 def test_sparse_autoencoder_reports_its_activation_next_to_the_target(tmp_path):

@@ -15,7 +15,7 @@ from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.sources import load_splits
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import DataError
-from hwr_jax.tasks import dating
+from hwr_jax.evaluation import dating as dating_metrics
 from hwr_jax.loop import train_and_evaluate
 from hwr_jax.tasks.restore import load_trained
 
@@ -123,4 +123,4 @@ def test_missing_columns_are_named():
                           metadata={'date': np.full(4, 900.0, np.float32)})
   with pytest.raises(DataError,
                      match=r"needs a 'manuscript' column, but the test set has \['date'\]"):
-    dating.check_dated(dataset, 'test')
+    dating_metrics.check_dated(dataset, 'test')
