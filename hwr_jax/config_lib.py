@@ -14,8 +14,8 @@ import os
 import ml_collections
 from ml_collections import config_dict
 
-from hwr_jax.tasks import get_task_class
 from hwr_jax.data import augment
+from hwr_jax.tasks import get_task_class
 from hwr_jax.training import early_stopping, init_from
 from hwr_jax.training.optimizers import default_optimizer_config
 

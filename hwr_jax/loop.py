@@ -14,14 +14,14 @@ import numpy as np
 from absl import logging
 from jax.sharding import Mesh
 
-from hwr_jax.data import pipeline
-from hwr_jax.data.sources import DataSplits, load_splits, relabelled
 from hwr_jax import parallel
+from hwr_jax.data import pipeline
+from hwr_jax.data.dataset import DataInfo
+from hwr_jax.data.sources import DataSplits, load_splits, relabelled
 from hwr_jax.errors import ConfigError, HwrError
+from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import get_task_class
-from hwr_jax.data.dataset import DataInfo
-from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.tasks.base import Task
 from hwr_jax.training import checkpoints, init_from, progress, signals, workdir as workdir_lib
 from hwr_jax.training.early_stopping import EarlyStopping

@@ -18,8 +18,8 @@ import os
 from absl import flags
 
 from hwr_jax.errors import ConfigError
-from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.evaluation.result import REPORT_FILE
+from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.loop import EVAL_DIR
 from hwr_jax.training.workdir import load_run
 from hwr_jax.training.writers import read_metrics

@@ -16,9 +16,9 @@ from absl import flags
 from hwr_jax.errors import ConfigError, UnknownLabelError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.io_utils import write_png
-from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.loop import SAMPLES_DIR, log_platform
 from hwr_jax.tasks.restore import load_trained
+from hwr_jax.training import workdir as workdir_lib
 from launch.common import run_console_script, report_errors
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained GAN.')

@@ -32,8 +32,8 @@ from ml_collections import config_flags
 from hwr_jax.config_keys import MissingKey, assign, lookup
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
-from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.loop import train_and_evaluate
 from launch.common import run_console_script, report_errors
 

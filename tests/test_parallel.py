@@ -6,9 +6,9 @@ import jax
 import numpy as np
 import pytest
 
+from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
-from hwr_jax import loop
 from hwr_jax.tasks.restore import load_trained
 
 CONFIGS = ['configs/cnn_classifier.py:tiny', 'configs/gan.py:tiny']

@@ -21,8 +21,8 @@ import numpy as np
 
 from hwr_jax.data import images as images_lib
 from hwr_jax.data import labels_file as labels_lib
-from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data import folders
+from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import DataError
 

@@ -15,9 +15,9 @@ import jax
 import numpy as np
 from jax.sharding import Mesh
 
+from hwr_jax import parallel
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.errors import ConfigError
-from hwr_jax import parallel
 
 
 def batches_per_epoch(num_examples: int, batch_size: int) -> int:

@@ -15,9 +15,9 @@ import numpy as np
 from absl import logging
 
 from hwr_jax.data import pipeline
+from hwr_jax.data.pixels import images_to_float
 from hwr_jax.data.sources import resize_images
 from hwr_jax.data.vocabulary import Vocabulary
-from hwr_jax.data.pixels import images_to_float
 from hwr_jax.errors import ConfigError
 
 

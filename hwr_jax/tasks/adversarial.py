@@ -29,12 +29,12 @@ from hwr_jax.evaluation import generation
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
-from hwr_jax.tasks.restore import load_trained
 from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_real, discriminator_loss,
                                       label_log_probs, wrong_labels)
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.optimizers import make_optimizer
-from hwr_jax.training.state import PartsState
 from hwr_jax.training.precision import compute_dtype
+from hwr_jax.training.state import PartsState
 
 # Keys folded from the seed for the fixed noise of sample grids and of evaluations, so every
 # checkpoint of a run is shown and scored on the same z.

@@ -29,8 +29,8 @@ from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import get_model_class
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
-from hwr_jax.training.state import TrainState
 from hwr_jax.training.precision import compute_dtype
+from hwr_jax.training.state import TrainState
 
 
 class Task(base.Task):

@@ -21,9 +21,9 @@ import jax.numpy as jnp
 
 from hwr_jax.models.dcgan import class_logit
 from hwr_jax.tasks import encoding
-from hwr_jax.tasks.gan_losses import GENERATOR, bce_fake, bce_real, label_log_probs
 from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
                                     label_loss)
+from hwr_jax.tasks.gan_losses import GENERATOR, bce_fake, bce_real, label_log_probs
 
 
 class Task(encoding.GanEncodingTask):

@@ -33,12 +33,12 @@ from hwr_jax.data.pixels import images_to_signed
 from hwr_jax.errors import ConfigError
 from hwr_jax.models import dcgan, icgan_encoder
 from hwr_jax.tasks import encoding
-from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, label_log_probs
 from hwr_jax.tasks.encoding import ENCODER
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, label_log_probs
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
 from hwr_jax.training.optimizers import grouped_optimizer
-from hwr_jax.training.state import TrainState
 from hwr_jax.training.precision import compute_dtype
+from hwr_jax.training.state import TrainState
 
 OBJECTIVES = ('reconstruction', 'icgan')
 Y_LOSSES = ('cross_entropy', 'mse')

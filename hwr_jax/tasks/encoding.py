@@ -28,23 +28,10 @@ from hwr_jax.models import dcgan
 from hwr_jax.tasks import base
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
 from hwr_jax.training.optimizers import make_optimizer
-from hwr_jax.training.state import PartsState, TrainState
 from hwr_jax.training.precision import compute_dtype
+from hwr_jax.training.state import PartsState, TrainState
 
 ENCODER = 'encoder'
-# Query letters, and neighbours shown for each, in the nearest-neighbour grid.
-_NEIGHBOUR_QUERIES, _NEIGHBOURS = 8, 9
-
-
-def reconstruction_errors(images: np.ndarray, rebuilt: np.ndarray) -> dict[str, float]:
-  """Pixel mean squared error and mean per-image L2 distance, pixels in [0, 1]; and the same
-  L2 distance between each image and another real image of the set (a shifted pairing), the
-  baseline any encoder must beat."""
-  a = images.reshape(len(images), -1).astype(np.float64) / 255.0
-  b = rebuilt.reshape(len(rebuilt), -1).astype(np.float64) / 255.0
-  return {'reconstruction_mse': float(np.mean((a - b) ** 2)),
-          'reconstruction_l2': float(np.mean(np.linalg.norm(a - b, axis=1))),
-          'random_image_l2': float(np.mean(np.linalg.norm(a - np.roll(a, 1, axis=0), axis=1)))}
 
 
 def build_model(config, data_info) -> dcgan.Model:

@@ -20,10 +20,10 @@ from absl import logging
 
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import encoding
-from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                      label_log_probs)
 from hwr_jax.tasks.encoder import Task as EncoderTask
 from hwr_jax.tasks.encoding import ENCODER, apply_train, label_accuracy, label_loss
+from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
+                                      label_log_probs)
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
 
 

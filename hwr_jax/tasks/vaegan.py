@@ -20,10 +20,10 @@ import jax
 import jax.numpy as jnp
 
 from hwr_jax.tasks import encoding
-from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                      label_log_probs)
 from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
                                     label_loss)
+from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
+                                      label_log_probs)
 
 
 def gaussian_kl(mean: jax.Array, log_variance: jax.Array) -> jax.Array:

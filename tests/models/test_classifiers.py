@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from hwr_jax.models import get_model_class
 from hwr_jax.errors import ConfigError
+from hwr_jax.models import get_model_class
 
 
 def init(name, **kwargs):

@@ -4,10 +4,10 @@ import jax
 import numpy as np
 import pytest
 
-from hwr_jax.config_lib import load_config_file
-from hwr_jax.errors import ConfigError
 from hwr_jax import loop
+from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import pipeline
+from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import gan_losses
 from hwr_jax.training.checkpoints import Checkpointer
 

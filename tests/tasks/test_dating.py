@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from configs import dating as dating_config
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.sources import load_splits
 from hwr_jax.data.vocabulary import Vocabulary
@@ -18,6 +17,7 @@ from hwr_jax.errors import DataError
 from hwr_jax.evaluation import dating as dating_metrics
 from hwr_jax.loop import train_and_evaluate
 from hwr_jax.tasks.restore import load_trained
+from configs import dating as dating_config
 
 TINY = 'configs/dating.py:tiny'
 

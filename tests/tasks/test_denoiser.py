@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import sources
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.io_utils import read_json
-from hwr_jax import loop
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 

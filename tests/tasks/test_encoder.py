@@ -1,18 +1,20 @@
 """The encoder task: grafted from the GAN's discriminator, the generator frozen, z exported."""
 
 import json
-import os
 
 import jax
 import numpy as np
 import pytest
+from PIL import Image
 
+from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
+from hwr_jax.data.sources import load_splits
 from hwr_jax.errors import ConfigError
+from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import dcgan
 from hwr_jax.tasks import encoder as encoder_task
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
-from hwr_jax import loop
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
@@ -79,7 +81,7 @@ def test_training_keeps_the_generator_bit_identical_and_its_loss_falls(
     gan_workdir, tmp_path, settings, falling):
   trained_encoder(gan_workdir, tmp_path, **settings)
   _, gan = load_trained(gan_workdir)
-  _, state = load_trained(str(tmp_path))
+  task, state = load_trained(str(tmp_path))
   jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.params[GENERATOR]),
                jax.device_get(gan.params[GENERATOR]))
   jax.tree.map(np.testing.assert_array_equal, jax.device_get(state.batch_stats[GENERATOR]),
@@ -87,10 +89,24 @@ def test_training_keeps_the_generator_bit_identical_and_its_loss_falls(
   curve = [r[falling] for r in read_metrics(str(tmp_path)) if r['split'] == 'train']
   assert len(curve) == 40
   assert np.mean(curve[-10:]) < 0.9 * np.mean(curve[:10]), curve
-  report = json.loads((tmp_path / 'eval' / 'report.json').read_text())
-  assert report['test']['reconstruction_l2'] > 0
-  for picture in ('reconstruction_test.png', 'edit_test.png'):
-    assert os.path.getsize(tmp_path / 'eval' / picture) > 0
+
+  # The report and the pictures show what the trained run does to every test letter x:
+  # its mean distance to G(E_z(x), y) (pixels in [0, 1]); originals over rebuilt letters.
+  letters = load_splits(task.config.data, task.config.seed).test
+  rebuilt = task.rebuild(state, task.encode(state, letters.images)['z'], letters.labels)
+  distances = np.linalg.norm((letters.images / 255.0 - rebuilt / 255.0).reshape(
+      len(letters), -1), axis=1)
+  report = json.loads((tmp_path / 'eval' / 'report.json').read_text())['test']
+  assert report['count'] == len(letters)
+  assert report['reconstruction_l2'] == pytest.approx(np.mean(distances), rel=1e-6)
+  columns = task.config.eval.grid_columns
+  with Image.open(tmp_path / 'eval' / 'reconstruction_test.png') as picture:
+    np.testing.assert_array_equal(np.asarray(picture), image_grid(
+        np.concatenate([letters.images[:columns], rebuilt[:columns]]), columns))
+  one_row_per_letter = image_grid(rebuilt[:columns].repeat(1 + task.num_classes, axis=0),
+                                  columns)
+  with Image.open(tmp_path / 'eval' / 'edit_test.png') as picture:
+    assert picture.height == one_row_per_letter.shape[0]  # the originals, then every letter
 
 
 def test_the_trunk_learns_at_its_own_rate(gan_workdir, tmp_path):

@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import vaegan
-from hwr_jax import loop
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 

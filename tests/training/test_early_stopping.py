@@ -4,13 +4,13 @@ import jax
 import numpy as np
 import pytest
 
-from configs import cnn_classifier
 from hwr_jax.errors import ConfigError
-from hwr_jax.training import checkpoints, early_stopping
-from hwr_jax.training.early_stopping import EarlyStopping
 from hwr_jax.loop import train_and_evaluate
 from hwr_jax.tasks.restore import load_trained
+from hwr_jax.training import checkpoints, early_stopping
+from hwr_jax.training.early_stopping import EarlyStopping
 from hwr_jax.training.writers import read_metrics
+from configs import cnn_classifier
 
 
 def settings(**overrides):

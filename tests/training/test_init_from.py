@@ -9,7 +9,6 @@ import jax
 import numpy as np
 import pytest
 
-from configs import blstm_classifier, cnn_classifier
 from hwr_jax import loop
 from hwr_jax.data import arrays
 from hwr_jax.data.sources import load_splits
@@ -19,6 +18,7 @@ from hwr_jax.models import cnn
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training import init_from
 from hwr_jax.training.writers import read_metrics
+from configs import blstm_classifier, cnn_classifier
 
 HEAD = cnn.Model.head
 # The new hand's letters: two of the source's are missing, two it never saw are added, one of

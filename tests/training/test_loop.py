@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from hwr_jax.errors import ConfigError
-from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.loop import train_and_evaluate
 from hwr_jax.tasks.restore import load_trained
+from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.training.writers import read_metrics
 from configs import blstm_classifier, cnn_classifier
 

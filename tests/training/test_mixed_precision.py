@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwr_jax.config_lib import load_config_file
-from hwr_jax.errors import ConfigError
 from hwr_jax import loop
+from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import pipeline
+from hwr_jax.errors import ConfigError
 
 
 def run_steps(spec, dtype, steps=4):

@@ -15,11 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwr_jax.errors import ConfigError
 from hwr_jax import loop
+from hwr_jax.errors import ConfigError
+from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.training.checkpoints import Checkpointer
-from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 from configs import cnn_classifier
 

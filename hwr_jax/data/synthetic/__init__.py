@@ -14,10 +14,10 @@ layout of a user's own data, so they go through the ordinary folder loader. Modu
   writer    the data set on disk, its parameters, and the cache
 """
 
-from hwr_jax.data.synthetic.writer import GENERATOR_VERSION, SyntheticParams
-from hwr_jax.data.synthetic.writer import default_cache_root, ensure_synthetic, generate
 from hwr_jax.data.synthetic.letters import FORMS, LETTER_NAMES, LETTERS, Letter
 from hwr_jax.data.synthetic.masters import GlyphMasters, load_masters, render_masters
+from hwr_jax.data.synthetic.writer import GENERATOR_VERSION, SyntheticParams
+from hwr_jax.data.synthetic.writer import default_cache_root, ensure_synthetic, generate
 
 __all__ = [
     'FORMS', 'GENERATOR_VERSION', 'GlyphMasters', 'LETTERS', 'LETTER_NAMES', 'Letter',
