@@ -7,7 +7,7 @@ for k labelled letters per class of the held-out design, it is fine-tuned from t
 scratch on the same letters. Every model is scored on the rest of the held-out design, beside
 the untouched model (zero-shot).
 
-  python scripts/few_shot.py --out=runs/few_shot [--held_out=2] [--shots=1,5,20] [--seed=0]
+  python -m scripts.few_shot --out=runs/few_shot [--held_out=2] [--shots=1,5,20] [--seed=0]
 
 Writes the labels files of each set, one workdir per run and few_shot.md (the table) under
 --out; a run already trained there is resumed, not repeated.

@@ -6,7 +6,7 @@ in rows on pages, each letter at its own crop's full size, and every page gets a
 file with one TextLine per row and one Glyph per letter (its rectangle and its Unicode
 character) and the manuscript in its metadata.
 
-  python scripts/letter_pages.py --workdir=runs/cnn --out=runs/pages
+  python -m scripts.letter_pages --workdir=runs/cnn --out=runs/pages
   python -m launch.prepare_data --source=pagexml --data=runs/pages --out=runs/page_crops --pad=0
   python -m launch.predict --workdir=runs/cnn --data=runs/page_crops --out=runs/page_crops.csv
   python -m launch.predict --workdir=runs/cnn --data=runs/pages --out=runs/pages.csv --pad=0
