@@ -143,7 +143,8 @@ def load_config_file(spec: str) -> ml_collections.ConfigDict:
   return module.get_config(variant) if variant else module.get_config()
 
 
-def sibling_config(config_file: str, name: str, variant: str, variants) -> ml_collections.ConfigDict:
+def sibling_config(config_file: str, name: str, variant: str,
+                   variants) -> ml_collections.ConfigDict:
   """The `variant` of the config file `name` beside `config_file` (a config's own __file__), so
   a config can build on another without the library knowing where configs live."""
   if variant not in variants:

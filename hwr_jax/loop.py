@@ -169,6 +169,7 @@ def build_run(config: ml_collections.ConfigDict) -> Run:
   task: Task = get_task_class(config.task_name)(config, DataInfo.of(data.train))
   init_from.check_head(init_from.settings_of(config), task.output_head, config.task_name)
   task.check_data(all_sets(data))
+  task.evaluators()
   task.prepare()
   state = task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0))
   if source is not None:

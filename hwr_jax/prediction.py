@@ -23,6 +23,7 @@ import numpy as np
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.streams import ImageStream
 from hwr_jax.errors import ConfigError, DataError
+from hwr_jax.evaluation import dating
 from hwr_jax.io_utils import atomic_directory, atomic_file, write_png
 from hwr_jax.tasks.base import Task
 from hwr_jax.training.progress import format_duration
@@ -138,15 +139,14 @@ def check_top_k(top_k: int, num_classes: int) -> None:
                       'letters')
 
 
-def manuscript_table(names: np.ndarray, years: np.ndarray) -> list[list[str]]:
-  """Per manuscript, in name order: its median year, the standard deviation of its letters'
-  years and its letter count."""
-  rows = []
-  for name in sorted(set(names.tolist())):
-    chosen = years[names == name]
-    rows.append([name, f'{np.median(chosen):.{YEAR_DIGITS}f}',
-                 f'{np.std(chosen):.{YEAR_DIGITS}f}', str(len(chosen))])
-  return rows
+def manuscript_table(manuscripts: np.ndarray, years: np.ndarray, aggregate: str
+                     ) -> list[list[str]]:
+  """Per manuscript, in name order: its letters' years combined as the dating run scores
+  them (dating.aggregate), their standard deviation and its letter count."""
+  names, _, combined = dating.per_manuscript(manuscripts, years, years, aggregate)
+  return [[name, f'{year:.{YEAR_DIGITS}f}',
+           f'{np.std(years[manuscripts == name]):.{YEAR_DIGITS}f}',
+           str(int(np.sum(manuscripts == name)))] for name, year in zip(names, combined)]
 
 
 def companion_path(out: str, suffix: str) -> str:
@@ -190,7 +190,8 @@ def predict_to_csv(task: Task, state: TrainState, stream: ImageStream, out: str,
   if years and 'manuscript' in stream.metadata:
     files.append(write_manuscripts(companion_path(out, '.manuscripts.csv'),
                                    np.asarray(stream.metadata['manuscript'], dtype=str),
-                                   np.asarray(years, np.float64)))
+                                   np.asarray(years, np.float64),
+                                   task.config.dating.aggregate))
   has_top1 = header is not None and 'label' in header
   return PredictionSummary(len(stream), correct if stream.true_labels is not None and has_top1
                            else None, len(stream) if stream.true_labels is not None else 0,
@@ -203,11 +204,12 @@ def write_codes(path: str, z: np.ndarray, names: np.ndarray) -> str:
   return path
 
 
-def write_manuscripts(path: str, manuscripts: np.ndarray, years: np.ndarray) -> str:
+def write_manuscripts(path: str, manuscripts: np.ndarray, years: np.ndarray,
+                      aggregate: str) -> str:
   with atomic_file(path) as f:
     writer = csv.writer(f, lineterminator='\n')
-    writer.writerow(['manuscript', 'median_year', 'sd_years', 'letters'])
-    writer.writerows(manuscript_table(manuscripts, years))
+    writer.writerow(['manuscript', f'{aggregate}_year', 'sd_years', 'letters'])
+    writer.writerows(manuscript_table(manuscripts, years, aggregate))
   return path
 
 

@@ -31,7 +31,7 @@ from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import pipeline
 from hwr_jax.errors import HwrError
 from hwr_jax.loop import build_run
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _CONFIGS = flags.DEFINE_multi_string(
     'config', ['configs/cnn_classifier.py', 'configs/blstm_classifier.py',

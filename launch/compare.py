@@ -23,7 +23,7 @@ from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.loop import EVAL_DIR
 from hwr_jax.training.workdir import load_run
 from hwr_jax.training.writers import read_metrics
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, 'Trained workdirs, comma-separated.')
 _SET = flags.DEFINE_string('set', 'test', 'Data set whose figures fill the table.')

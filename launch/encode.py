@@ -23,7 +23,7 @@ from hwr_jax.errors import DataError
 from hwr_jax.io_utils import atomic_file
 from hwr_jax.loop import log_platform
 from hwr_jax.tasks.restore import load_trained
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained encoder run.')
 _DATA = flags.DEFINE_string('data', '', 'Data set to encode (folder, npz, arrays, IDX); '

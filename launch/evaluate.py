@@ -16,7 +16,7 @@ from hwr_jax.data.sources import infer_kind, load_path
 from hwr_jax.errors import DataError
 from hwr_jax.loop import log_platform
 from hwr_jax.tasks.restore import load_trained
-from launch.common import run_console_script, print_scalars, report_errors
+from launch.common import print_scalars, report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run.')
 _DATA = flags.DEFINE_string('data', None, 'Data set to evaluate on (folder, npz, arrays, IDX).')

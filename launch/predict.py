@@ -6,7 +6,8 @@ PATH is a folder of images with no labels file (every image in it, by name; --re
 sub-folders), a labelled image folder (its labels become a true_label column and the accuracy
 is printed), an npz export, other .npy/.npz/.mat arrays or IDX images (with --labels), or a
 folder of PAGE-XML or ALTO pages with their images (the regions of --level are cut out).
-Images are prepared as the run's training data were (size, polarity, binarisation).
+Images are prepared as the run's training data were (size, resizing, polarity,
+binarisation).
 
 The CSV has one row per image, in the data's order: image, label, probability, label_2,
 probability_2, ... (classifiers), label (encoders; their z go to FILE.z.npz), year (dating
@@ -21,11 +22,11 @@ from absl import flags
 
 from hwr_jax.data import streams
 from hwr_jax.data.sources import image_options, infer_kind, load_path
-from hwr_jax.errors import DataError
+from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.loop import log_platform
 from hwr_jax.prediction import predict
 from hwr_jax.tasks.restore import load_trained
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run.')
 _DATA = flags.DEFINE_string('data', None, 'Images to answer for (folder, PAGE-XML/ALTO folder, '
@@ -47,9 +48,10 @@ def open_stream(path: str, task) -> streams.ImageStream:
   data_config = task.config.data
   options = image_options(data_config)
   if os.path.isdir(path):
-    source = streams.page_source(path)
-    if source:
-      return streams.page_stream(source, path, options, _LEVEL.value, _PAD.value)
+    pages = streams.page_folder(path)
+    if pages:
+      source, xml_folder = pages
+      return streams.page_stream(source, xml_folder, options, _LEVEL.value, _PAD.value)
     return streams.folder_stream(path, options, _RECURSIVE.value)
   dataset = load_path(infer_kind(path), path, _LABELS.value, data_config)
   return streams.from_dataset(dataset)
@@ -62,6 +64,8 @@ def main(argv):
   data_path = os.path.abspath(_DATA.value)
   if not os.path.exists(data_path):
     raise DataError(f'data not found: {data_path}')
+  if _CHUNK.value < 1:
+    raise ConfigError(f'--chunk_size={_CHUNK.value}: must be 1 or more')
   task, state = load_trained(_WORKDIR.value, _STEP.value)
   stream = open_stream(data_path, task)
   summary = predict(task, state, stream, _OUT.value, top_k=_TOP_K.value,

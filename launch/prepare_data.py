@@ -28,7 +28,7 @@ from hwr_jax.data.sources import SOURCES, image_options, load_path, synthetic_pa
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.io_utils import atomic_directory, write_png
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _DEFAULTS = config_lib.data_block()
 PREVIEW_COUNT, PREVIEW_COLUMNS = 100, 10

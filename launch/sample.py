@@ -19,7 +19,7 @@ from hwr_jax.io_utils import write_png
 from hwr_jax.loop import SAMPLES_DIR, log_platform
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training import workdir as workdir_lib
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained GAN.')
 _LABEL = flags.DEFINE_string('label', '', 'Letter (class name) to draw; none for an '

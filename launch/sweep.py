@@ -35,7 +35,7 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.evaluation.tables import figures_table, write_table
 from hwr_jax.loop import train_and_evaluate
-from launch.common import run_console_script, report_errors
+from launch.common import report_errors, run_console_script
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',

@@ -17,7 +17,7 @@ from ml_collections import config_flags
 
 from hwr_jax import parallel
 from hwr_jax.loop import train_and_evaluate
-from launch.common import run_console_script, print_scalars, report_errors
+from launch.common import print_scalars, report_errors, run_console_script
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Config file, optionally with a variant: configs/x.py:variant.',

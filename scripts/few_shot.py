@@ -107,11 +107,13 @@ def main(argv):
     shots, rest = draw_shots(held, k, _SEED.value)
     shots_csv = write_rows(os.path.join(out, f'shots_{k}.csv'), header, shots)
     rest_csv = write_rows(os.path.join(out, f'rest_{k}.csv'), header, rest)
+    # The recipe's batches of 32, or all the letters where there are fewer (k=1: 22).
+    batch = {'train.batch_size': min(32, len(shots))}
     tuned = run(f'{BASE}:finetune', os.path.join(out, f'finetune_{k}'), letters, shots_csv,
-                rest_csv, **{'init.workdir': base})
+                rest_csv, **batch, **{'init.workdir': base})
     scratch = run(f'{BASE}:finetune', os.path.join(out, f'scratch_{k}'), letters, shots_csv,
-                  rest_csv, **{'init.workdir': '', 'init.labels': 'same',
-                               'init.trunk_lr_scale': 1.0})
+                  rest_csv, **batch, **{'init.workdir': '', 'init.labels': 'same',
+                                        'init.trunk_lr_scale': 1.0})
     untouched = score(base, letters, rest_csv)
     table.append([str(k), str(len(shots)), f'{untouched:.4f}', f'{tuned:.4f}',
                   f'{scratch:.4f}'])

@@ -50,7 +50,10 @@ def imported_modules(path: pathlib.Path, known: set[str]) -> set[str]:
   for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
     if isinstance(node, ast.Import):
       names = [alias.name for alias in node.names]
-    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+    elif isinstance(node, ast.ImportFrom) and node.level:
+      raise AssertionError(f'{path}:{node.lineno}: a relative import; write the full path, '
+                           'so this check sees it')
+    elif isinstance(node, ast.ImportFrom) and node.module:
       names = [f'{node.module}.{alias.name}' if f'{node.module}.{alias.name}' in known
                else node.module for alias in node.names]
     else:

@@ -165,7 +165,7 @@ def resolve_rows(index: ImageIndex, table: labels_lib.LabelsTable) -> list[str]:
   return files
 
 
-def _check_unlabelled(index: ImageIndex, used: set[str], policy: str, labels_path: str) -> None:
+def check_unlabelled(index: ImageIndex, used: set[str], policy: str, labels_path: str) -> None:
   unlabelled = [f for f in index.files if f not in used]
   if not unlabelled or policy == 'skip':
     return
@@ -223,7 +223,7 @@ def load_image_folder(images_dir: str,
   table = labels_lib.read_labels_file(labels_path)
 
   files = resolve_rows(index, table)
-  _check_unlabelled(index, set(files), unlabelled, labels_path)
+  check_unlabelled(index, set(files), unlabelled, labels_path)
 
   labels = [row.label for row in table.rows]
   if vocabulary is None:

@@ -4,7 +4,7 @@ Transkribus, eScriptorium, Kraken and OCR-D export a page as an XML file beside 
 a polygon and a transcription for every line, word and (when segmented that finely) glyph.
 Cutting each polygon out of its page turns such an export into the image folder with
 labels.csv that the folder loader reads (`write_crops`), or into crops in memory for predict
-and evaluate (`read_regions`). Crops are gray and keep the page's polarity (dark ink on paper);
+(`iter_regions`). Crops are gray and keep the page's polarity (dark ink on paper);
 the image loaders make ink bright, as for every user image.
 
 Coordinates are page pixels, inclusive: a polygon whose points span x = 10..29 covers 20
@@ -208,12 +208,17 @@ def write_crops(source: str, data_dir: str, out_dir: str, level: str = 'glyph',
                      dict(sorted(label_counts.items())))
 
 
+def crop_file_name(crop: RegionCrop) -> str:
+  """'<page>_<region id>.png', with characters a file name should not hold made '_'."""
+  stem = f"{crop.metadata['page']}_{crop.metadata['region']}"
+  return ''.join(c if c.isalnum() or c in '-_.' else '_' for c in stem) + '.png'
+
+
 def _named(crops: Iterable[RegionCrop]) -> Iterator[tuple[RegionCrop, str]]:
   """Pairs each crop with its file name, refusing two crops that would share one."""
   seen = set()
   for crop in crops:
-    stem = f"{crop.metadata['page']}_{crop.metadata['region']}"
-    file_name = ''.join(c if c.isalnum() or c in '-_.' else '_' for c in stem) + '.png'
+    file_name = crop_file_name(crop)
     if file_name in seen:
       raise DataError(f"page {crop.metadata['page']}, region {crop.metadata['region']}: "
                       f'file name {file_name} is already taken by another region')
@@ -378,16 +383,18 @@ def _clean(text: Optional[str]) -> Optional[str]:
 
 
 def _find_image(xml_path: str, image_name: Optional[str]) -> str:
-  """The page image, relative to the XML's folder, or by its base name in that folder.
+  """The page image, relative to the XML's folder or its parent, or by its base name there.
 
-  The base name catches exports that kept the absolute path of the machine that made them.
+  The base name catches exports that kept the absolute path of the machine that made them;
+  the parent, Transkribus exports, which put the XML in a page/ folder beside the images.
   """
   if not image_name:
     raise DataError(f'{xml_path} names no page image')
   folder = os.path.dirname(xml_path)
   base_name = image_name.replace('\\', '/').rsplit('/', 1)[-1]
   candidates = list(dict.fromkeys(
-      [os.path.join(folder, image_name), os.path.join(folder, base_name)]))
+      os.path.join(place, name) for place in (folder, os.path.dirname(folder))
+      for name in (image_name, base_name)))
   for candidate in candidates:
     if os.path.isfile(candidate):
       return candidate

@@ -17,8 +17,6 @@ from hwr_jax.data import folders, images as images_lib, labels_file as labels_li
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.errors import DataError
 
-PAGE_SOURCES = page_regions.SOURCES
-
 
 @dataclasses.dataclass(frozen=True)
 class ImageStream:
@@ -40,9 +38,12 @@ class ImageStream:
 
 
 def from_dataset(dataset: LetterDataset) -> ImageStream:
-  """A data set already in memory (arrays, IDX, an npz export), as a stream."""
-  return ImageStream(dataset.names, np.asarray(dataset.vocabulary.labels)[dataset.labels],
-                     dict(dataset.metadata), lambda start, stop: dataset.images[start:stop])
+  """A data set already in memory (arrays, IDX, an npz export), as a stream; arrays stored
+  without labels (every label UNKNOWN_LABEL) have no true labels."""
+  names = np.asarray(dataset.vocabulary.labels)[dataset.labels]
+  unlabelled = bool(len(names)) and np.all(names == labels_lib.UNKNOWN_LABEL)
+  return ImageStream(dataset.names, None if unlabelled else names, dict(dataset.metadata),
+                     lambda start, stop: dataset.images[start:stop])
 
 
 def files_stream(paths: Sequence[str], names: Sequence[str], true_labels: Optional[np.ndarray],
@@ -62,8 +63,10 @@ def folder_stream(folder: str, options: dict, recursive: bool = False) -> ImageS
   kept); without one, every image file in name order (sub-folders only if `recursive`)."""
   index = folders.ImageIndex.scan(folder)
   if any(os.path.isfile(os.path.join(folder, name)) for name in folders.LABELS_FILES):
-    table = labels_lib.read_labels_file(folders.find_labels_file(folder, None))
+    labels_path = folders.find_labels_file(folder, None)
+    table = labels_lib.read_labels_file(labels_path)
     files = folders.resolve_rows(index, table)
+    folders.check_unlabelled(index, set(files), 'report', labels_path)
     return files_stream([index.path(f) for f in files], files,
                         np.asarray([row.label for row in table.rows], dtype=str),
                         labels_lib.metadata_arrays(table.columns, table.rows), options)
@@ -77,31 +80,35 @@ def folder_stream(folder: str, options: dict, recursive: bool = False) -> ImageS
 
 
 def page_stream(source: str, folder: str, options: dict, level: str, pad: int) -> ImageStream:
-  """The regions of a folder of PAGE-XML or ALTO pages, cut and prepared in memory (a page's
-  letters are few enough); text becomes the true label where every region has some."""
+  """The regions of a folder of PAGE-XML or ALTO pages, cut and prepared in memory (at the
+  model's size: 1 KB a letter at 32x32); text becomes the true label where every region has
+  some."""
   crops = page_regions.read_regions(source, folder, level, pad)
   images = np.stack([images_lib.prepare_gray(crop.image, **options) for crop in crops])
   labels = [crop.label for crop in crops]
   columns = list(crops[0].metadata)
   metadata = {column: np.asarray([str(crop.metadata[column]) for crop in crops], dtype=str)
               for column in columns}
-  names = [f'{crop.metadata["page"]}_{crop.metadata["region"]}' for crop in crops]
+  names = [page_regions.crop_file_name(crop) for crop in crops]
   true_labels = None if any(label is None for label in labels) else np.asarray(labels, dtype=str)
   return ImageStream(np.asarray(names, dtype=str), true_labels, metadata,
                      lambda start, stop: images[start:stop])
 
 
-def page_source(folder: str) -> Optional[str]:
-  """'pagexml' or 'alto' where `folder` holds XML pages of that kind (read from the first
-  file's namespace), else None."""
-  xml = sorted(name for name in os.listdir(folder) if name.lower().endswith('.xml'))
-  if not xml:
-    return None
-  with open(os.path.join(folder, xml[0]), 'rb') as f:
-    head = f.read(4096)
-  for source, namespaces in (('pagexml', page_regions.PAGE_NAMESPACES),
-                             ('alto', page_regions.ALTO_NAMESPACES)):
-    if any(namespace.encode() in head for namespace in namespaces):
-      return source
-  raise DataError(f'{os.path.join(folder, xml[0])}: neither PAGE-XML nor ALTO (known '
-                  f'namespaces: {", ".join(page_regions.PAGE_NAMESPACES + page_regions.ALTO_NAMESPACES)})')
+def page_folder(folder: str) -> Optional[tuple[str, str]]:
+  """(source, folder of the XML files) where `folder`, or its page/ sub-folder as Transkribus
+  exports it, holds PAGE-XML or ALTO pages (read from the first file's namespace); else None,
+  for a folder of images."""
+  for candidate in (folder, os.path.join(folder, 'page')):
+    if not os.path.isdir(candidate):
+      continue
+    xml = sorted(name for name in os.listdir(candidate) if name.lower().endswith('.xml'))
+    if not xml:
+      continue
+    with open(os.path.join(candidate, xml[0]), 'rb') as f:
+      head = f.read(4096)
+    for source, namespaces in (('pagexml', page_regions.PAGE_NAMESPACES),
+                               ('alto', page_regions.ALTO_NAMESPACES)):
+      if any(namespace.encode() in head for namespace in namespaces):
+        return source, candidate
+  return None

@@ -17,6 +17,7 @@ import ml_collections
 import numpy as np
 
 from hwr_jax.data.dataset import DataInfo, LetterDataset
+from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.registry import import_named
 
@@ -39,5 +40,12 @@ class Evaluator(abc.ABC):
 def make_evaluators(config: ml_collections.ConfigDict, data_info: DataInfo,
                     evals: Mapping[str, ml_collections.ConfigDict]) -> dict[str, Evaluator]:
   """name -> Evaluator of each entry of `evals` ({name: {type: ..., settings...}})."""
-  return {name: import_named('evaluation', settings['type'], f'evals.{name}.type').Evaluator(
-      config, data_info, settings) for name, settings in evals.items()}
+  evaluators = {}
+  for name, settings in evals.items():
+    key = f'evals.{name}.type'
+    module = import_named('evaluation', settings['type'], key)
+    if not isinstance(getattr(module, 'Evaluator', None), type):
+      raise ConfigError(f'{key}={settings["type"]!r}: hwr_jax/evaluation/{settings["type"]}.py '
+                        'has no Evaluator')
+    evaluators[name] = module.Evaluator(config, data_info, settings)
+  return evaluators

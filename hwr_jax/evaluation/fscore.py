@@ -8,9 +8,8 @@ ink, recall is 1 when there is no ink to find, and the F-score is 0 when both ar
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
-
 import os
+from typing import Mapping, Sequence
 
 import numpy as np
 from absl import logging

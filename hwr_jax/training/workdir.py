@@ -16,13 +16,12 @@ from typing import Any, Optional
 import ml_collections
 from absl import logging
 
+from hwr_jax import parallel
 from hwr_jax.config_keys import lookup_or_none
 from hwr_jax.data.dataset import DataInfo
 from hwr_jax.data.vocabulary import VOCABULARY_FILE, Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.io_utils import read_json, write_json
-
-from hwr_jax import parallel
 
 CONFIG_FILE = 'config.json'
 DATA_INFO_FILE = 'data_info.json'
@@ -49,7 +48,8 @@ def warn_if_schedule_changes(saved: dict, config: dict) -> None:
   """A resumed run with another train.steps equals an uninterrupted one only if its
   learning-rate schedule, before and after, does not depend on the number of steps."""
   old, new = lookup_or_none(saved, 'train.steps'), lookup_or_none(config, 'train.steps')
-  schedules = (lookup_or_none(saved, 'optimizer.schedule'), lookup_or_none(config, 'optimizer.schedule'))
+  schedules = (lookup_or_none(saved, 'optimizer.schedule'),
+               lookup_or_none(config, 'optimizer.schedule'))
   if old != new and schedules != ('constant', 'constant'):
     logging.warning('train.steps changed from %s to %s: the learning-rate schedule (%s, now %s) '
                     'is rebuilt for %s steps, so this run will not equal an uninterrupted %s-step '

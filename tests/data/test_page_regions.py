@@ -238,6 +238,17 @@ def test_image_found_by_base_name_and_sixteen_bit_page(tmp_path, page_folder):
     np.testing.assert_array_equal(a.image, p.image)
 
 
+def test_transkribus_layout_finds_the_image_beside_the_page_folder(tmp_path, page_folder):
+  export = tmp_path / 'export'
+  make_folder(str(export), page_xml(PAGE_2019))
+  os.makedirs(export / 'page')
+  os.replace(export / 'p1.xml', export / 'page' / 'p1.xml')
+  moved = page_regions.read_regions('pagexml', str(export / 'page'))
+  for a, p in zip(moved, page_regions.read_regions('pagexml', page_folder)):
+    np.testing.assert_array_equal(a.image, p.image)
+  assert len(moved) == 5
+
+
 def test_write_crops_writes_pngs_and_labels_csv(tmp_path, page_folder):
   make_folder(page_folder, page_xml(PAGE_2019, metadata=MANUSCRIPT_ITEM), name='p0')
   out = str(tmp_path / 'out' / 'crops')

@@ -85,3 +85,9 @@ def test_an_unknown_evaluator_type_names_the_config_key():
   with pytest.raises(ConfigError, match=r"evals.mine.type='accurasy': no module "
                                         r'hwr_jax/evaluation/accurasy.py'):
     make_evaluators(config({}), info(), {'mine': {'type': 'accurasy'}})
+
+
+def test_a_module_without_an_evaluator_is_refused_by_name():
+  with pytest.raises(ConfigError, match=r"evals.table.type='tables': "
+                                        r'hwr_jax/evaluation/tables.py has no Evaluator'):
+    make_evaluators(config({}), info(), {'table': {'type': 'tables'}})
