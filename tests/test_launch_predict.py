@@ -2,6 +2,7 @@
 answers, the same bytes twice, and bad input that writes nothing."""
 
 import csv
+import dataclasses
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import streams, synthetic
 from hwr_jax.data.sources import image_options, synthetic_params
 from hwr_jax.data.synthetic.letters import LETTERS
+from hwr_jax.errors import DataError
 from hwr_jax.loop import train_and_evaluate
 from hwr_jax.prediction import predict
 from hwr_jax.tasks.restore import load_trained
@@ -170,3 +172,47 @@ def test_bad_input_names_the_culprit_and_writes_nothing(classifier, letters, lau
                      f'--out={out}', check=False)
   assert missing.returncode == 2 and 'nothing' in missing.stderr.splitlines()[-1]
   assert os.listdir(tmp_path) == ['broken']
+
+
+def test_a_dating_run_answers_a_year_per_letter_and_per_manuscript(tmp_path):
+  config = load_config_file('configs/dating.py:tiny')
+  workdir = str(tmp_path / 'dating')
+  train_and_evaluate(config, workdir)
+  letters = os.path.join(synthetic.ensure_synthetic(synthetic_params(config.data.synthetic)),
+                         'letters')
+  task, state = load_trained(workdir)
+  stream = streams.folder_stream(letters, image_options(task.config.data))
+  out = str(tmp_path / 'dates.csv')
+  summary = predict(task, state, stream, out)
+  table = read_csv(out)
+  assert table[0][:3] == ['image', 'year', 'true_label'] and len(table) == len(stream) + 1
+  years = np.array([float(row[1]) for row in table[1:]])
+  assert np.all(np.isfinite(years))
+  manuscripts = read_csv(str(tmp_path / 'dates.manuscripts.csv'))
+  assert manuscripts[0] == ['manuscript', 'median_year', 'sd_years', 'letters']
+  column = table[0].index('manuscript')
+  for name, year, _, count in manuscripts[1:]:
+    own = years[[row[column] == name for row in table[1:]]]
+    assert int(count) == len(own) and float(year) == pytest.approx(np.median(own), abs=0.051)
+  assert summary.files == [out, str(tmp_path / 'dates.manuscripts.csv')]
+  # Without labels the model cannot know which letter it reads: named, nothing written.
+  unlabelled = dataclasses.replace(stream, true_labels=None)
+  with pytest.raises(DataError, match='reads each letter.s label'):
+    predict(task, state, unlabelled, str(tmp_path / 'none.csv'))
+  assert not os.path.exists(tmp_path / 'none.csv')
+
+
+def test_fine_tuning_from_a_run_of_another_model_or_size_fails_before_any_work(
+    classifier, launcher, tmp_path):
+  workdir = tmp_path / 'tuned'
+  other_model = launcher('train', '--config=configs/blstm_classifier.py:tiny',
+                         f'--workdir={workdir}', f'--config.init.workdir={classifier}',
+                         check=False)
+  other_size = launcher('train', f'--config={TINY}', f'--workdir={workdir}',
+                        f'--config.init.workdir={classifier}', '--config.data.image_size=20',
+                        check=False)
+  for result, needle in ((other_model, 'blstm'), (other_size, '[20, 20]')):
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
+    assert len(errors) == 1 and needle in errors[0] and classifier in errors[0], errors
+  assert not workdir.exists()

@@ -6,6 +6,7 @@ import csv
 import os
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from hwr_jax.data import images
@@ -122,12 +123,42 @@ def test_a_folder_of_mixed_sizes_to_npz_is_previewed_beside_it(tmp_path, launche
   assert np.all(exported[0][:, :6] == 255 - PAPER)
 
 
-def test_a_bad_page_is_named_and_nothing_is_written(tmp_path, launcher):
-  pages = write_page(tmp_path / 'pages', image='missing_scan.png')
+def break_xml(old, new):
+  def apply(folder):
+    path = os.path.join(folder, 'p1.xml')
+    with open(path, encoding='utf-8') as f:
+      text = f.read()
+    assert old in text
+    with open(path, 'w', encoding='utf-8') as f:
+      f.write(text.replace(old, new))
+  return apply
+
+
+def resize_page(folder):
+  Image.new('L', (PAGE_WIDTH + 1, PAGE_HEIGHT), PAPER).save(os.path.join(folder, 'p1.png'))
+
+
+# Each bad page, and the words its one error line must hold beside the file's name.
+BAD_PAGES = {
+    'missing image': (break_xml('imageFilename="p1.png"', 'imageFilename="missing_scan.png"'),
+                      'missing_scan.png'),
+    'malformed XML': (break_xml('</Page>', '</Pag>'), 'p1.xml'),
+    'image of another size': (resize_page, f'{PAGE_WIDTH + 1}x{PAGE_HEIGHT}'),
+    'polygon outside the page': (break_xml('40,20 79,20', '40,20 979,20'), 'g2'),
+    'unknown namespace': (break_xml('2019-07-15', '2099-07-15'), '2099-07-15'),
+    'no glyph region': (break_xml('Glyph', 'Graph'), 'Glyph'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(BAD_PAGES))
+def test_a_bad_page_is_named_and_nothing_is_written(tmp_path, launcher, case):
+  pages = write_page(tmp_path / 'pages')
+  spoil, needle = BAD_PAGES[case]
+  spoil(pages)
   out = tmp_path / 'crops'
   result = launcher('prepare_data', '--source=pagexml', f'--data={pages}', f'--out={out}',
                     check=False)
   assert result.returncode == 2, result.stderr[-3000:]
   errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
-  assert len(errors) == 1 and 'p1.xml' in errors[0] and 'missing_scan.png' in errors[0]
+  assert len(errors) == 1 and 'p1.xml' in errors[0] and needle in errors[0], errors
   assert sorted(os.listdir(tmp_path)) == ['pages']
