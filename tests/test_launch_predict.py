@@ -139,7 +139,7 @@ def test_pagexml_regions_are_answered_as_the_same_letters_in_a_folder(
   table = read_csv(out)
   assert table[0] == ['image', 'label', 'probability', 'true_label', 'manuscript', 'page',
                       'region', 'x', 'y', 'w', 'h']
-  assert [row[0] for row in table[1:]] == [f'p1_g{i:02d}' for i in range(COUNT)]
+  assert [row[0] for row in table[1:]] == [f'p1_g{i:02d}.png' for i in range(COUNT)]
   assert [row[3] for row in table[1:]] == [row[1] for row in letters['rows']]
   # Each region holds exactly one letter's pixels, so it is answered as that letter's file.
   assert [row[1:3] for row in table[1:]] == [row[1:3] for row in read_csv(reference)[1:]]

@@ -1,5 +1,6 @@
 """The encoder task: grafted from the GAN's discriminator, the generator frozen, z exported."""
 
+import csv
 import json
 
 import jax
@@ -9,10 +10,12 @@ from PIL import Image
 
 from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
+from hwr_jax.data import streams
 from hwr_jax.data.sources import load_splits
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import dcgan
+from hwr_jax.prediction import predict
 from hwr_jax.tasks import encoder as encoder_task
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
 from hwr_jax.tasks.restore import load_trained
@@ -160,6 +163,17 @@ def test_exported_codes_follow_the_input_order(gan_workdir, tmp_path, launcher):
   alone = task.encode(state, run_data.test.images[3:4])['z'][0]
   np.testing.assert_allclose(codes['z'][test_rows][3], alone, rtol=1e-5, atol=1e-6)
   assert codes['z'].shape == (len(names), task.model.z_dim)
+  # predict answers the same letters with the label each z was read as, its z beside the CSV.
+  answers = tmp_path / 'answers.csv'
+  predict(task, state, streams.from_dataset(run_data.test), str(answers), chunk_size=7)
+  with open(answers, newline='') as f:
+    table = list(csv.reader(f))
+  assert table[0][:3] == ['image', 'label', 'true_label']
+  predicted = task.encode(state, run_data.test.images)['predicted']
+  assert [row[1] for row in table[1:]] == [task.data_info.vocabulary.labels[i] for i in predicted]
+  z = np.load(tmp_path / 'answers.z.npz')
+  np.testing.assert_array_equal(z['names'], run_data.test.names)
+  np.testing.assert_allclose(z['z'], codes['z'][test_rows], rtol=1e-5, atol=1e-6)
 
 
 def test_graft_needs_the_discriminator_architecture(gan_workdir):
