@@ -83,7 +83,6 @@ class Source:
 
   workdir: str
   step: int
-  config: ml_collections.ConfigDict
   info: DataInfo
   labels: str
 
@@ -124,7 +123,7 @@ def load_source(config: ml_collections.ConfigDict) -> Optional[Source]:
   if step not in steps:
     raise ConfigError(f'init.step={settings.step}: init.workdir={workdir} has no checkpoint of '
                       f'that step; it has {steps} (or -1: the latest)')
-  return Source(workdir, step, source_config, info, settings.labels)
+  return Source(workdir, step, info, settings.labels)
 
 
 def run_vocabulary(source: Source, info: DataInfo) -> Vocabulary:
