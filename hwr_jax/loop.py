@@ -173,8 +173,7 @@ def build_run(config: ml_collections.ConfigDict) -> Run:
   task.prepare()
   state = task.init_state(jax.random.fold_in(jax.random.key(config.seed), 0))
   if source is not None:
-    state = init_from.start_from(source, state, task.output_head, data.vocabulary,
-                                 config.task_name)
+    state = init_from.start_from(source, state, task.output_head, data.vocabulary)
   state = init_from.with_optimizer(config, state, task.output_head)
   state = jax.device_put(state, parallel.replicated(mesh))
   check_early_stopping(config, task, state, data)

@@ -35,18 +35,17 @@ YEAR_DIGITS = 1
 
 @dataclasses.dataclass
 class PredictionSummary:
-  """count: images answered; correct: of those with a true label, how many the top-1 label
-  matches (None without labels); files: what was written."""
+  """count: images answered; correct: how many the top-1 label matches where every image has a
+  true label and the answers have a label (else None); files: what was written."""
 
   count: int
   correct: Optional[int]
-  labelled: int
   files: list[str]
   seconds: float
 
   @property
   def accuracy(self) -> Optional[float]:
-    return None if self.correct is None or not self.labelled else self.correct / self.labelled
+    return None if self.correct is None else self.correct / self.count
 
 
 class Progress:
@@ -192,10 +191,8 @@ def predict_to_csv(task: Task, state: TrainState, stream: ImageStream, out: str,
                                    np.asarray(stream.metadata['manuscript'], dtype=str),
                                    np.asarray(years, np.float64),
                                    task.config.dating.aggregate))
-  has_top1 = header is not None and 'label' in header
-  return PredictionSummary(len(stream), correct if stream.true_labels is not None and has_top1
-                           else None, len(stream) if stream.true_labels is not None else 0,
-                           files, progress.seconds())
+  scored = stream.true_labels is not None and 'label' in header
+  return PredictionSummary(len(stream), correct if scored else None, files, progress.seconds())
 
 
 def write_codes(path: str, z: np.ndarray, names: np.ndarray) -> str:
@@ -233,7 +230,7 @@ def predict_to_folder(task: Task, state: TrainState, stream: ImageStream, out: s
         os.makedirs(os.path.dirname(path), exist_ok=True)
         write_png(path, image)
       progress.update(start + len(images))
-  return PredictionSummary(len(stream), None, 0, [out], progress.seconds())
+  return PredictionSummary(len(stream), None, [out], progress.seconds())
 
 
 def predict(task: Task, state: TrainState, stream: ImageStream, out: str, *, top_k: int = 1,

@@ -73,7 +73,7 @@ def main(argv):
   print(f'{summary.count} images in {summary.seconds:.1f} s '
         f'({summary.count / max(summary.seconds, 1e-9):.0f} images/s)')
   if summary.accuracy is not None:
-    print(f'accuracy {summary.accuracy:.4f} on {summary.labelled} labelled images')
+    print(f'accuracy {summary.accuracy:.4f} on {summary.count} labelled images')
   for path in summary.files:
     print(f'written: {path}')
 

@@ -172,11 +172,12 @@ def moved_rows(old: Any, new: Any, old_vocabulary: Vocabulary,
 
 
 def start_from(source: Source, state: TrainState, head: Optional[str],
-               vocabulary: Vocabulary, task_name: str) -> TrainState:
-  """`state` (a fresh one of a `task_name` run over `vocabulary`) with the source's parameters
+               vocabulary: Vocabulary) -> TrainState:
+  """`state` (a fresh one of the new run, over `vocabulary`) with the source's parameters
   and batch statistics, and its output layer `head` (a path in the params) as source.labels
-  says; a fresh optimizer state. Logs what was copied and what is fresh."""
-  check_head({'labels': source.labels}, head, task_name)
+  says; its optimizer state stays the fresh one (the shapes are the run's own). Logs what was
+  copied and what is fresh. The loop has checked (check_head) that the task has a head where
+  source.labels needs one."""
   target = {name: tree for name, tree in (('params', state.params),
                                           ('batch_stats', state.batch_stats)) if tree}
   flat_target = traverse_util.flatten_dict(target, sep=SEP)
@@ -211,9 +212,8 @@ def start_from(source: Source, state: TrainState, head: Optional[str],
   elif source.labels == 'new':
     logging.info('Output layer params/%s left fresh: init.labels=new gives a new one over the '
                  "data's %d letters", head, len(vocabulary))
-  params = grafted['params']
-  return state.replace(params=params, batch_stats=grafted.get('batch_stats', state.batch_stats),
-                       opt_state=state.tx.init(params))
+  return state.replace(params=grafted['params'],
+                       batch_stats=grafted.get('batch_stats', state.batch_stats))
 
 
 def parameter_groups(head: str) -> Callable[[Any], Any]:
@@ -234,7 +234,6 @@ def with_optimizer(config: ml_collections.ConfigDict, state: TrainState,
   settings = settings_of(config)
   if settings.freeze == 'none' and settings.trunk_lr_scale == 1.0:
     return state
-  check_head(settings, head, config.task_name)
   trunk = None if settings.freeze == 'trunk' else settings.trunk_lr_scale
   tx = grouped_optimizer(config.optimizer, config.train.steps, {HEAD: 1.0, TRUNK: trunk},
                          parameter_groups(head))
