@@ -10,7 +10,8 @@ the baseline on validation but 0.65-0.73 on test, a split on which even a least-
 the date on each manuscript's true slant, pen width and width reached only 0.51; 100 test
 manuscripts steady the figure, and 30 letters are still enough for their median. On this split
 that fit on the true hand (the limit the generator's noise sets, see
-hwr_jax/data/synthetic/hand.py) is 72.7 years off, the training mean about 202.
+hwr_jax/data/synthetic/hand.py) is 75.1 years off, the training mean 202.2:
+`python -m scripts.dating_limit` computes both.
 
 Overfitting control: shifts and contrast changes (never shear or stretch, which carry the
 date), dropout 0.3, AdamW weight decay 1e-4, and early stopping on the validation manuscripts'

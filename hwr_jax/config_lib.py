@@ -31,18 +31,38 @@ def synthetic_block(**overrides) -> ml_collections.ConfigDict:
   return block
 
 
+def pages_block(**overrides) -> ml_collections.ConfigDict:
+  """Parameters of the synthetic page generator (hwr_jax/data/synthetic/pages.py) and the
+  tiles a training run cuts from its pages every tile_stride pixels."""
+  block = ml_collections.ConfigDict(dict(
+      num_pages=24, pages_per_manuscript=2, width=640, height=896, body_height=22.0, seed=0,
+      fonts='', date_min=500, date_max=1300, tile_stride=32))
+  block.update(overrides)
+  return block
+
+
 def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigDict:
   """Where the letters come from and how they are prepared and split.
 
   source: 'synthetic' (generated into the cache, then read as an image folder), 'folder'
     (train = image folder, train_labels = its labels.csv / labels.txt), 'idx' (train = IDX
     images, train_labels = IDX labels), 'npz' (an export of this project), or 'arrays'
-    (other people's .npy/.npz/.mat; see images_key/labels_key).
+    (other people's .npy/.npz/.mat; see images_key/labels_key). 'synthetic_pages': the
+    synthetic manuscript pages of a `pages` block (pages_block), cut into tiles of image_size
+    with their ground truth, split by manuscript (sources.page_splits; configs/denoiser.py:pages).
   test / test_labels: a separate test set of the same source kind; empty = split from train.
-  split: 'random', 'manuscript' (grouped: no manuscript on both sides) or 'column' (the labels
-    file's split column).
+  split: 'auto' (the default: by manuscript when the data set records manuscripts, as the
+    synthetic letters do, else random), 'random', 'manuscript' (grouped: no manuscript on both
+    sides, since a random split puts one hand on both sides and flatters accuracy), 'font' or
+    'script' (grouped by the design or the script of the letters: zero-shot on an unseen one),
+    or 'column' (the labels file's split column).
+  test_groups: for a grouped split, the groups to hold out, comma-separated (e.g. 'serto', or
+    'Unifont Regular'); empty = groups drawn at random up to test_fraction of the images.
   extra_tests: more named test sets, 'name=path[:labels],name2=path2'; the synthetic source
-    adds 'context' (context crops of the test letters) by itself.
+    adds 'context' (context crops of the test letters) and 'context_binary' (the same crops
+    binarised without error) by itself.
+  context_share: share of the training examples shown in their context crop instead of alone,
+    drawn anew for every batch (synthetic source); 0 = letters alone.
   image_size: the square size every image is brought to (0: keep the stored size).
   resize: how images reach image_size: 'stretch' (each side scaled on its own) or 'pad' (the
     aspect ratio kept: the longer side fits, the rest is filled with the image's background,
@@ -62,7 +82,8 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
       image_size=32, resize='stretch', polarity='auto',
       binarize_threshold=config_dict.placeholder(float), unlabelled='report',
       label_names='', images_key='', labels_key='',
-      split='random', test_fraction=0.2, val_fraction=0.0,
+      split='auto', test_groups='',
+      test_fraction=0.2, val_fraction=0.0, context_share=0.0,
       targets='', test_targets='', target_threshold=0.5, input_noise=0.15,
       cache_dir='', synthetic=synthetic_block()))
   block.update(overrides)
@@ -70,9 +91,10 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
 
 
 def tiny_data_block() -> ml_collections.ConfigDict:
-  """240 synthetic letters at 16x16: enough for tests and smoke runs to learn a little."""
+  """240 synthetic letters at 16x16: enough for tests and smoke runs to learn a little; five
+  manuscripts of 48, so that the split by manuscript holds out one, a fifth."""
   return data_block('synthetic', image_size=16,
-                    synthetic=synthetic_block(num_manuscripts=4, letters_per_manuscript=60,
+                    synthetic=synthetic_block(num_manuscripts=5, letters_per_manuscript=48,
                                               image_size=32))
 
 
@@ -122,13 +144,17 @@ def base_config(**train_overrides) -> ml_collections.ConfigDict:
 
 
 def classifier_config(model_name: str, **train_overrides) -> ml_collections.ConfigDict:
-  """The letter-classification recipe both classifiers share: synthetic Syriac data, Adam
-  with a warm-up then cosine decay from 2e-3, no augmentation (config.augment, all off)."""
+  """The letter-classification recipe both classifiers share: synthetic Syriac data split by
+  manuscript, accuracy also per script, Adam with a warm-up then cosine decay from 2e-3, no
+  augmentation (config.augment, all off)."""
   config = base_config(**train_overrides)
   config.model_name = model_name
   config.task_name = 'classification'
   config.evals = evals_block(config.task_name)
-  config.data = data_block('synthetic')
+  config.evals.accuracy.by = 'script'
+  # Letters drawn at the 32x32 they are read at: a third of the time of drawing them at 64 and
+  # resampling, which the main job's budget (data generation included) needs.
+  config.data = data_block('synthetic', synthetic=synthetic_block(image_size=32))
   config.augment = augment.default_config()
   config.optimizer.update(learning_rate=2e-3, schedule='warmup_cosine', warmup_steps=100)
   return config

@@ -5,8 +5,10 @@ chunk, not the collection. What a row holds follows from what the task answers (
 Task.answers): the top-k letters and their softmax probabilities of a classifier, the label
 an encoder reads (its codes go to an npz beside the CSV), the year of a dating model (and a
 second CSV with each manuscript's median year); denoisers and autoencoders write images
-into a folder instead. Then the true label where the data has one, then every metadata
-column. Numbers are written with fixed digits, so the same command gives the same bytes.
+into a folder instead, and binarisers (an unconditional denoiser, a thresholding baseline)
+write the binarisation of each image of a folder at its own size (predict_pages). Then the
+true label where the data has one, then every metadata column. Numbers are written with fixed
+digits, so the same command gives the same bytes.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import dataclasses
 import os
 import sys
 import time
-from typing import IO, Optional
+from typing import IO, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
 from hwr_jax.data.dataset import LetterDataset
-from hwr_jax.data.streams import ImageStream
+from hwr_jax.data.streams import ImageStream, WholeImages
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.evaluation import dating
 from hwr_jax.io_utils import atomic_directory, atomic_file, write_png
@@ -231,6 +233,26 @@ def predict_to_folder(task: Task, state: TrainState, stream: ImageStream, out: s
         write_png(path, image)
       progress.update(start + len(images))
   return PredictionSummary(len(stream), None, [out], progress.seconds())
+
+
+def predict_pages(binarise: Callable[[Iterable[np.ndarray]], Iterator[np.ndarray]],
+                  images: WholeImages, out: str) -> PredictionSummary:
+  """Writes the binarisation of every image, at its own size, under the folder `out`, named as
+  its input (as PNG), in one step: ink black (0) on white (255), as binarisation tools write
+  it and DIBCO's ground truth is drawn. `binarise` maps the images (ink bright), one by one in
+  order, to their ink (bool): a denoiser's Task.binarise_pages, or a baseline."""
+  if out.lower().endswith('.csv'):
+    raise ConfigError('a binarisation is an image per input: give --out a folder, not a .csv '
+                      'file')
+  progress = Progress(len(images))
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  with atomic_directory(out) as partial:
+    for i, ink in enumerate(binarise(images.images())):
+      path = os.path.join(partial, image_file_name(str(images.names[i])))
+      os.makedirs(os.path.dirname(path), exist_ok=True)
+      write_png(path, np.where(ink, 0, 255).astype(np.uint8))
+      progress.update(i + 1)
+  return PredictionSummary(len(images), None, [out], progress.seconds())
 
 
 def predict(task: Task, state: TrainState, stream: ImageStream, out: str, *, top_k: int = 1,

@@ -4,7 +4,7 @@ Beside every output goes <out>.preview.png (for an npz, <stem>.preview.png): the
 images as the model will see them (prepared at --image_size with --resize and --polarity, as
 the data block's keys of the same names would), to check polarity and cropping at a glance.
 
-  # the synthetic Syriac set (letters/, context/, clean/ folders with labels.csv):
+  # the synthetic Syriac set (letters/, context/, context_binary/, clean/ with labels.csv):
   python -m launch.prepare_data --source=synthetic --out=data/syriac [--num_manuscripts=40]
   # any data set to an npz export (images, labels, vocabulary, metadata):
   python -m launch.prepare_data --source=idx --data=train-images-idx3-ubyte.gz \
@@ -16,15 +16,21 @@ the data block's keys of the same names would), to check polarity and cropping a
   # crops and labels.csv (--level=word|line for larger regions; --pad pixels of margin):
   python -m launch.prepare_data --source=pagexml --data=pages/ --out=data/pages \
       [--level=glyph] [--pad=4] [--resize=pad --polarity=dark_ink]
+  # synthetic manuscript pages: pages/ (page images and their PAGE-XML), truth/ (the binary
+  # ground truth), meta.json; the preview is the first page and its ground truth:
+  python -m launch.prepare_data --source=synthetic_pages --out=data/pages [--pages=24] [--seed=0]
 """
 
 import os
 
+import numpy as np
 from absl import flags
 
 from hwr_jax import config_lib
 from hwr_jax.data import arrays, export, images, page_regions, streams, synthetic
-from hwr_jax.data.sources import SOURCES, image_options, load_path, synthetic_params
+from hwr_jax.data.sources import SOURCES, SYNTHETIC_PAGES, image_options, load_path
+from hwr_jax.data.sources import pages_params, synthetic_params
+from hwr_jax.data.synthetic import pages as synthetic_pages
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.io_utils import atomic_directory, write_png
@@ -33,9 +39,11 @@ from launch.common import report_errors, run_console_script
 _DEFAULTS = config_lib.data_block()
 PREVIEW_COUNT, PREVIEW_COLUMNS = 100, 10
 
-_SOURCE = flags.DEFINE_enum('source', 'synthetic', SOURCES + page_regions.SOURCES,
+_SOURCE = flags.DEFINE_enum('source', 'synthetic',
+                            SOURCES + (SYNTHETIC_PAGES,) + page_regions.SOURCES,
                             'Kind of input data (pagexml, alto: a folder of pages and their '
-                            'images, cut into crops).')
+                            'images, cut into crops; synthetic_pages: manuscript pages with '
+                            'their ground truth and PAGE-XML).')
 _DATA = flags.DEFINE_string('data', '', 'Input path (folder, IDX images, npz, npy or mat, or '
                             'a folder of PAGE-XML/ALTO pages).')
 _LABELS = flags.DEFINE_string('labels', '', 'Labels file (IDX labels or a folder\'s labels).')
@@ -59,7 +67,9 @@ _LABEL_NAMES = flags.DEFINE_string('label_names', '', '"fashion_mnist" or comma-
 _NUM_MANUSCRIPTS = flags.DEFINE_integer('num_manuscripts', 40, 'Synthetic: manuscripts.')
 _LETTERS = flags.DEFINE_integer('letters_per_manuscript', 300, 'Synthetic: letters each.')
 _SYNTH_SIZE = flags.DEFINE_integer('synthetic_size', 64, 'Synthetic: crop size in pixels.')
-_SEED = flags.DEFINE_integer('seed', 0, 'Synthetic: seed.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Synthetic (letters or pages): seed.')
+_PAGES = flags.DEFINE_integer('pages', config_lib.pages_block().num_pages,
+                              'Synthetic pages: pages to draw.')
 _FONTS = flags.DEFINE_string('fonts', '', 'Synthetic: comma-separated font files '
                              '(default: the committed Noto Sans Syriac / Unifont masters).')
 flags.mark_flag_as_required('out')
@@ -92,6 +102,25 @@ def write_preview(prepared, path: str) -> None:
   write_png(path, image_grid(prepared, min(PREVIEW_COLUMNS, len(prepared))))
 
 
+def write_synthetic_pages(out: str):
+  """Draws the pages into the folder `out`; returns the first page and its ground truth, as
+  a model reads them (ink bright)."""
+  if _FORMAT.value != 'folder':
+    raise ConfigError(f'--source={SYNTHETIC_PAGES} writes a folder of pages (--format=folder)')
+  params = pages_params(config_lib.pages_block(num_pages=_PAGES.value, seed=_SEED.value,
+                                               fonts=_FONTS.value))
+  with atomic_directory(out) as partial:
+    synthetic_pages.generate_pages(partial, params)
+  table = synthetic_pages.page_table(out)
+  print(f'{len(table)} pages of {params.num_manuscripts} manuscripts, '
+        f'{sum(row["glyphs"] for row in table)} letters; page sizes from '
+        f'{min(row["width"] for row in table)}x{min(row["height"] for row in table)} to '
+        f'{max(row["width"] for row in table)}x{max(row["height"] for row in table)}')
+  first = table[0]['image']
+  return np.stack([images.read_image(os.path.join(out, folder, first))
+                   for folder in (synthetic_pages.PAGES_DIR, synthetic_pages.TRUTH_DIR)])
+
+
 def write_page_crops(config, out: str):
   """Cuts the pages' regions into the folder `out`; returns the first crops, prepared."""
   if _FORMAT.value != 'folder':
@@ -108,9 +137,11 @@ def main(argv):
   del argv
   config = data_config()
   out = _OUT.value
-  if _SOURCE.value != 'synthetic' and not _DATA.value:
+  if _SOURCE.value not in ('synthetic', SYNTHETIC_PAGES) and not _DATA.value:
     raise ConfigError(f'--source={_SOURCE.value} needs --data')
-  if _SOURCE.value in page_regions.SOURCES:
+  if _SOURCE.value == SYNTHETIC_PAGES:
+    prepared = write_synthetic_pages(out)
+  elif _SOURCE.value in page_regions.SOURCES:
     prepared = write_page_crops(config, out)
   else:
     if _SOURCE.value == 'synthetic' and _FORMAT.value == 'folder':

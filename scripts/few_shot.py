@@ -33,7 +33,8 @@ from hwr_jax.tasks.restore import load_trained
 
 _OUT = flags.DEFINE_string('out', None, 'Folder of the study.')
 _HELD_OUT = flags.DEFINE_integer('held_out', 2, 'Index of the held-out design in the masters '
-                                 '(0 Noto Regular, 1 Thin, 2 Black, 3 Unifont).')
+                                 '(Estrangela: 0 Noto Regular, 1 Thin, 2 Black, 3 Unifont; '
+                                 'Serto: 4 Noto Western Regular, 5 Thin, 6 Black).')
 _SHOTS = flags.DEFINE_list('shots', ['1', '5', '20'], 'Labelled letters per class of the '
                            'held-out design.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Seed of the draw of the k letters and of every run.')

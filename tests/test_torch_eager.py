@@ -1,6 +1,8 @@
 """The PyTorch eager twins that launch.bench measures: built from the same configs, with the
 parameters of the Linen networks and, given their weights, the same outputs; a step runs."""
 
+import functools
+
 import pytest
 
 torch = pytest.importorskip('torch')
@@ -11,9 +13,10 @@ import numpy as np  # noqa: E402
 
 from hwr_jax.benchmarks import torch_eager  # noqa: E402
 from hwr_jax.config_lib import load_config_file  # noqa: E402
-from hwr_jax.models import cnn, dcgan  # noqa: E402
+from hwr_jax.models import blstm, cnn, dcgan  # noqa: E402
 
 LAYERS = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear, torch.nn.BatchNorm2d)
+GATES = 'ifgo'  # PyTorch's order of an LSTM's gates in its stacked weights
 BATCH = 4
 
 
@@ -32,30 +35,46 @@ def nchw(x) -> torch.Tensor:
 
 def test_the_twins_are_built_from_the_configs_measured():
   classifier = load_config_file('configs/cnn_classifier.py')
-  gan = load_config_file('configs/gan.py:fashion_mnist')
   for key in ('features', 'convs_per_block', 'dense', 'dropout'):
     assert torch_eager.CNN_MODEL[key] == classifier.model[key]
   assert torch_eager.CNN_IMAGE_SIZE == classifier.data.image_size
   assert torch_eager.CNN_ADAM == dict(lr=classifier.optimizer.learning_rate,
                                       betas=(classifier.optimizer.b1, classifier.optimizer.b2))
   assert classifier.optimizer.name == 'adam' and not classifier.train.label_smoothing
-  assert (gan.model.upsampling, gan.model.downsampling) == ('transpose', 'stride')
-  assert gan.model.conditional and gan.gan.matching_aware
-  for key in ('z_dim', 'width', 'convs_per_block', 'label_position'):
-    assert torch_eager.DCGAN_MODEL[key] == gan.model[key]
-  assert torch_eager.DCGAN_MODEL['image_size'] == gan.data.image_size
-  assert torch_eager.DCGAN_ADAM == dict(lr=gan.optimizer.learning_rate,
-                                        betas=(gan.optimizer.b1, gan.optimizer.b2))
-  assert gan.optimizer.name == 'adam' and gan.optimizer.schedule == 'constant'
+  assert not classifier.optimizer.grad_clip_norm
+  for spec, model in (('configs/gan.py:fashion_mnist', torch_eager.DCGAN_MODEL),
+                      ('configs/gan.py', torch_eager.SYRIAC_DCGAN_MODEL)):
+    gan = load_config_file(spec)
+    assert (gan.model.upsampling, gan.model.downsampling) == ('transpose', 'stride')
+    assert gan.model.conditional and gan.gan.matching_aware and not gan.model.bias_before_norm
+    for key in ('z_dim', 'width', 'convs_per_block', 'label_position'):
+      assert model[key] == gan.model[key]
+    assert model['image_size'] == gan.data.image_size
+    assert torch_eager.DCGAN_ADAM == dict(lr=gan.optimizer.learning_rate,
+                                          betas=(gan.optimizer.b1, gan.optimizer.b2))
+    assert gan.optimizer.name == 'adam' and gan.optimizer.schedule == 'constant'
+  reader = load_config_file('configs/blstm_classifier.py')
+  for key in ('hidden', 'layers'):
+    assert torch_eager.BLSTM_MODEL[key] == reader.model[key]
+  assert not reader.model.dropout
+  assert torch_eager.BLSTM_IMAGE_SIZE == reader.data.image_size
+  assert torch_eager.CNN_ADAM == dict(lr=reader.optimizer.learning_rate,
+                                      betas=(reader.optimizer.b1, reader.optimizer.b2))
+  assert torch_eager.BLSTM_GRAD_CLIP_NORM == reader.optimizer.grad_clip_norm
+  assert reader.optimizer.name == 'adam' and not reader.train.label_smoothing
 
 
 def test_parameter_counts_match_linen():
   variables = jax.eval_shape(lambda: cnn.Model(**torch_eager.CNN_MODEL).init(
       jax.random.key(0), cnn_input(1)))
   assert torch_eager.parameter_counts('cnn') == {'classifier': count(variables['params'])}
-  variables = jax.eval_shape(dcgan.Model(**torch_eager.DCGAN_MODEL).init, jax.random.key(0))
-  assert torch_eager.parameter_counts('dcgan') == {
-      name: count(variables['params'][name]) for name in ('generator', 'discriminator')}
+  variables = jax.eval_shape(lambda: blstm.Model(**torch_eager.BLSTM_MODEL).init(
+      jax.random.key(0), cnn_input(1)))
+  assert torch_eager.parameter_counts('blstm') == {'classifier': count(variables['params'])}
+  for name, model in torch_eager.DCGAN_MODELS.items():
+    variables = jax.eval_shape(dcgan.Model(**model).init, jax.random.key(0))
+    assert torch_eager.parameter_counts(name) == {
+        part: count(variables['params'][part]) for part in ('generator', 'discriminator')}
 
 
 def linen_layers(params):
@@ -114,13 +133,20 @@ def test_classifier_computes_what_linen_computes():
   network = torch_eager.classifier(**torch_eager.CNN_MODEL).eval()
   side = torch_eager.CNN_IMAGE_SIZE // 2 ** len(torch_eager.CNN_MODEL['features'])
   load_linen(network, variables['params'], flatten_side=side)
-  assert_close(network(nchw(images)), model.apply(variables, images))
+  assert_close(network(nchw(images)), jax.jit(model.apply)(variables, images))
 
 
-def test_generator_and_discriminator_compute_what_linen_computes():
-  model = dcgan.Model(**torch_eager.DCGAN_MODEL)
+# The Fashion-MNIST GAN as measured, and the deeper Syriac GAN's kinds of layer (two
+# convolutions per block, labels joining at conv1) on 16x16 letters.
+GANS = [torch_eager.DCGAN_MODEL,
+        {**torch_eager.SYRIAC_DCGAN_MODEL, 'image_size': 16, 'width': 8, 'z_dim': 16}]
+
+
+@pytest.mark.parametrize('spec', GANS, ids=lambda spec: f'{spec["image_size"]}x')
+def test_generator_and_discriminator_compute_what_linen_computes(spec):
+  model = dcgan.Model(**spec)
   variables = model.init(jax.random.key(0))
-  networks = torch_eager.dcgan_networks()
+  networks = torch_eager.dcgan_networks(spec)
   for name in ('generator', 'discriminator'):
     load_linen(networks[name].train(), variables['params'][name])
   z = jax.random.normal(jax.random.key(1), (BATCH, model.z_dim))
@@ -130,9 +156,10 @@ def test_generator_and_discriminator_compute_what_linen_computes():
   np.testing.assert_array_equal(y_torch.numpy(), np.asarray(y))
 
   def train_mode(network, name, *args):
-    out, _ = network.apply({'params': variables['params'][name],
-                            'batch_stats': variables['batch_stats'][name]}, *args, train=True,
-                           mutable=['batch_stats'])
+    # Jitted: op by op, each of the model's ops would compile on its own.
+    out, _ = jax.jit(functools.partial(network.apply, train=True, mutable=['batch_stats']))(
+        {'params': variables['params'][name], 'batch_stats': variables['batch_stats'][name]},
+        *args)
     return out
 
   fake = train_mode(model.generator, 'generator', z, y)
@@ -142,16 +169,35 @@ def test_generator_and_discriminator_compute_what_linen_computes():
                train_mode(model.discriminator, 'discriminator', fake, y))
 
 
+def test_blstm_computes_what_linen_computes():
+  model = blstm.Model(**torch_eager.BLSTM_MODEL)
+  images = cnn_input(BATCH)
+  params = jax.jit(model.init)(jax.random.key(0), images)['params']
+  network = torch_eager.blstm(**torch_eager.BLSTM_MODEL).eval()
+  with torch.no_grad():
+    for suffix, cell in (('l0', 'OptimizedLSTMCell_0'), ('l0_reverse', 'OptimizedLSTMCell_1')):
+      table = params[cell]
+      for weight, source in ((f'weight_ih_{suffix}', 'i'), (f'weight_hh_{suffix}', 'h')):
+        stacked = np.concatenate([np.asarray(table[source + gate]['kernel']).T
+                                  for gate in GATES])
+        getattr(network.lstm, weight).copy_(torch.tensor(stacked))
+      getattr(network.lstm, f'bias_hh_{suffix}').copy_(torch.tensor(np.concatenate(
+          [np.asarray(table['h' + gate]['bias']) for gate in GATES])))
+    network.head.weight.copy_(torch.tensor(np.asarray(params['Dense_0']['kernel']).T))
+    network.head.bias.copy_(torch.tensor(np.asarray(params['Dense_0']['bias'])))
+  assert_close(network(nchw(images)), jax.jit(model.apply)({'params': params}, images))
+
+
 @pytest.mark.parametrize('model', torch_eager.MODELS)
 def test_measure_times_the_training_steps_after_the_warmup(model, monkeypatch):
   """Each real training step moves a fake clock on by a quarter of a second: 2 timed steps of
   8 images are 32 images/s, whereas timing the warm-up step as well would give 21.3."""
-  builder = {'cnn': '_cnn_step', 'dcgan': '_dcgan_step'}[model]
+  builder = f'_{model}_step'
   real_builder = getattr(torch_eager, builder)
   clock = {'now': 1000.0, 'steps': 0}
 
-  def clocked_builder(batch_size):
-    step = real_builder(batch_size)
+  def clocked_builder(batch_size, device, compute_dtype):
+    step = real_builder(batch_size, device, compute_dtype)
 
     def clocked_step():
       step()
@@ -168,6 +214,15 @@ def test_measure_times_the_training_steps_after_the_warmup(model, monkeypatch):
                     'torch_version': torch.__version__}
 
 
-def test_unknown_model_is_a_config_error():
+@pytest.mark.parametrize('model', [m for m in torch_eager.MODELS if m != 'blstm'])
+def test_a_bfloat16_step_runs(model):
+  """launch.bench's train.compute_dtype=bfloat16 rows run their twins under autocast (oneDNN
+  has no bfloat16 LSTM on CPUs without bfloat16 instructions: that one is for GPUs)."""
+  torch_eager.make_step(model, batch_size=2, compute_dtype='bfloat16')()
+
+
+def test_unknown_model_or_dtype_is_a_config_error():
   with pytest.raises(torch_eager.ConfigError, match='dcgan'):
     torch_eager.measure('vit', batch_size=8, steps=1, warmup=0)
+  with pytest.raises(torch_eager.ConfigError, match='bfloat16'):
+    torch_eager.make_step('cnn', batch_size=8, compute_dtype='float16')

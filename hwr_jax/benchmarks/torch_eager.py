@@ -1,15 +1,21 @@
-"""The CNN classifier and the conditional DCGAN in PyTorch eager, for launch.bench's comparison.
+"""The main configs' models in PyTorch eager, for launch.bench's comparison.
 
 Each network is built layer for layer as its Linen original (hwr_jax/models/cnn.py,
-hwr_jax/models/dcgan.py, with the same parameter shapes) and trained by the same step as its
-task (tasks/classification.py, tasks/adversarial.py), so that images/s compare like with like.
-The models measured are those of configs/cnn_classifier.py (default variant) and
-configs/gan.py:fashion_mnist; the weights are initialised as in the Linen DCGAN, PyTorch's
-defaults elsewhere (initial values do not change the work of a step).
+hwr_jax/models/dcgan.py, hwr_jax/models/blstm.py, with the same parameter shapes) and trained
+by the same step as its task (tasks/classification.py, tasks/adversarial.py), so that images/s
+compare like with like. The twins (`MODELS`) are those of configs/cnn_classifier.py (default
+variant, 'cnn'), configs/gan.py:fashion_mnist ('dcgan'), configs/gan.py (the deeper Syriac GAN
+at 64x64, 'dcgan_syriac') and configs/blstm_classifier.py ('blstm'); the weights are initialised
+as in the Linen DCGAN, PyTorch's defaults elsewhere (initial values do not change the work of a
+step).
 
-Two differences, both small: the learning rate is held constant (the JAX classifier's
+Two differences, both small: the learning rate is held constant (the JAX classifiers'
 warm-up-cosine schedule changes only its value), and the per-step metrics the JAX steps also
 return (accuracy, gradient norm, mean D outputs: a few reductions) are not computed.
+
+A step runs on a device ('cpu' or 'cuda', where the JAX run is) in a compute dtype: 'bfloat16'
+runs it under `torch.autocast`, the counterpart of train.compute_dtype=bfloat16 (parameters and
+optimizer state stay float32 on both sides).
 
 PyTorch is optional (requirements-torch.txt): it is imported inside the functions that need
 it, so that importing this module, and hwr_jax, never requires it. Images are NCHW, PyTorch's
@@ -18,6 +24,7 @@ own layout: (B, 1, H, W).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import time
 from typing import Callable
@@ -25,17 +32,26 @@ from typing import Callable
 from hwr_jax.errors import ConfigError
 from hwr_jax.models.dcgan import LABEL_POSITIONS, resolution_plan
 
-# Keyword arguments of the Linen models measured, which the builders below also take. The CNN's
-# 22 classes are the synthetic Syriac letters of its default data; the GAN's are Fashion-MNIST's.
+# Keyword arguments of the Linen models measured, which the builders below also take. The
+# classifiers' and the Syriac GAN's 22 classes are the synthetic Syriac letters of their default
+# data; the Fashion-MNIST GAN's are Fashion-MNIST's.
 CNN_MODEL = dict(num_classes=22, features=(16, 32, 64), convs_per_block=2, dense=128,
                  dropout=0.3)
 CNN_IMAGE_SIZE = 32
 DCGAN_MODEL = dict(num_classes=10, image_size=28, z_dim=100, width=64, convs_per_block=1,
                    label_position='conv1')
-# Adam as the configs set it: the classifier's peak rate, the GAN's constant one.
+SYRIAC_DCGAN_MODEL = dict(num_classes=22, image_size=64, z_dim=100, width=32,
+                          convs_per_block=2, label_position='conv1')
+BLSTM_MODEL = dict(num_classes=22, hidden=128, layers=1)
+BLSTM_IMAGE_SIZE = 32
+# Adam as the configs set it: the classifiers' peak rate, the GANs' constant one; the BLSTM
+# clips the global gradient norm first.
 CNN_ADAM = dict(lr=2e-3, betas=(0.9, 0.999))
 DCGAN_ADAM = dict(lr=2e-4, betas=(0.5, 0.999))
-MODELS = ('cnn', 'dcgan')
+BLSTM_GRAD_CLIP_NORM = 1.0
+MODELS = ('cnn', 'dcgan', 'dcgan_syriac', 'blstm')
+DCGAN_MODELS = {'dcgan': DCGAN_MODEL, 'dcgan_syriac': SYRIAC_DCGAN_MODEL}
+COMPUTE_DTYPES = ('float32', 'bfloat16')
 
 
 def available() -> bool:
@@ -150,82 +166,147 @@ def signed_one_hot(labels, num_classes: int):
   return 2.0 * F.one_hot(labels, num_classes).float() - 1.0
 
 
-def dcgan_networks() -> dict:
-  """{'generator', 'discriminator'} for DCGAN_MODEL."""
-  size, classes = DCGAN_MODEL['image_size'], DCGAN_MODEL['num_classes']
-  width, convs = DCGAN_MODEL['width'], DCGAN_MODEL['convs_per_block']
-  return {'generator': generator(size, DCGAN_MODEL['z_dim'], classes, width, convs),
-          'discriminator': discriminator(size, classes, width, convs,
-                                         DCGAN_MODEL['label_position'])}
+def dcgan_networks(model: dict = DCGAN_MODEL) -> dict:
+  """{'generator', 'discriminator'} for DCGAN_MODEL or SYRIAC_DCGAN_MODEL."""
+  size, classes = model['image_size'], model['num_classes']
+  width, convs = model['width'], model['convs_per_block']
+  return {'generator': generator(size, model['z_dim'], classes, width, convs),
+          'discriminator': discriminator(size, classes, width, convs, model['label_position'])}
+
+
+def blstm(num_classes: int, hidden: int = 128, layers: int = 1, dropout: float = 0.0,
+          image_size: int = BLSTM_IMAGE_SIZE):
+  """blstm.Model: images (B, 1, S, S) in [0, 1], read row by row -> logits (B, num_classes).
+
+  Linen's LSTM cell has one bias per gate where PyTorch's has two (on the input and on the
+  hidden state): the input ones are held at zero and not trained, so that the trainable
+  parameters and the outputs are Linen's."""
+  import torch
+  from torch import nn
+
+  class BLSTM(nn.Module):
+    def __init__(self):
+      super().__init__()
+      self.lstm = nn.LSTM(image_size, hidden, num_layers=layers, batch_first=True,
+                          bidirectional=True, dropout=dropout if layers > 1 else 0.0)
+      for name, parameter in self.lstm.named_parameters():
+        if name.startswith('bias_ih'):
+          nn.init.zeros_(parameter)
+          parameter.requires_grad_(False)
+      self.head = nn.Linear(2 * hidden, num_classes)
+
+    def forward(self, images):
+      sequence, _ = self.lstm(images[:, 0])
+      # The forward direction has read every row at the last step, the backward at the first.
+      summary = torch.cat([sequence[:, -1, :hidden], sequence[:, 0, hidden:]], dim=-1)
+      return self.head(summary)
+
+  return BLSTM()
+
+
+def networks_of(model: str) -> dict:
+  """The networks of one twin by name, as `parameter_counts` names them."""
+  if model == 'cnn':
+    return {'classifier': classifier(**CNN_MODEL)}
+  if model in DCGAN_MODELS:
+    return dcgan_networks(DCGAN_MODELS[model])
+  if model == 'blstm':
+    return {'classifier': blstm(**BLSTM_MODEL)}
+  raise ConfigError(f'model={model!r}: expected one of {MODELS}')
 
 
 def parameter_counts(model: str) -> dict[str, int]:
   """Trainable parameters of each network of `model` ('classifier', or 'generator' and
   'discriminator'); batch-norm running statistics are buffers, not counted, as in Linen."""
-  if model == 'cnn':
-    networks = {'classifier': classifier(**CNN_MODEL)}
-  elif model == 'dcgan':
-    networks = dcgan_networks()
-  else:
-    raise ConfigError(f'model={model!r}: expected one of {MODELS}')
-  return {name: sum(p.numel() for p in network.parameters())
-          for name, network in networks.items()}
+  return {name: sum(p.numel() for p in network.parameters() if p.requires_grad)
+          for name, network in networks_of(model).items()}
 
 
-def _cnn_step(batch_size: int) -> Callable[[], None]:
+def _autocast(device: str, compute_dtype: str):
+  import torch
+  if compute_dtype == 'float32':
+    return contextlib.nullcontext()
+  return torch.autocast(device, dtype=torch.bfloat16)
+
+
+def _classifier_step(model: str, batch_size: int, device: str = 'cpu',
+                     compute_dtype: str = 'float32') -> Callable[[], None]:
   """One training step of classification.Task on a fixed random batch."""
   import torch
   from torch.nn import functional as F
-  network = classifier(**CNN_MODEL).train()
-  optimizer = torch.optim.Adam(network.parameters(), **CNN_ADAM)
-  images = torch.randint(0, 256, (batch_size, 1, CNN_IMAGE_SIZE, CNN_IMAGE_SIZE),
-                         dtype=torch.uint8)
-  labels = torch.randint(0, CNN_MODEL['num_classes'], (batch_size,))
+  network = networks_of(model)['classifier'].to(device).train()
+  parameters = [p for p in network.parameters() if p.requires_grad]
+  optimizer = torch.optim.Adam(parameters, **CNN_ADAM)
+  size = CNN_IMAGE_SIZE if model == 'cnn' else BLSTM_IMAGE_SIZE
+  classes = CNN_MODEL['num_classes'] if model == 'cnn' else BLSTM_MODEL['num_classes']
+  images = torch.randint(0, 256, (batch_size, 1, size, size), dtype=torch.uint8, device=device)
+  labels = torch.randint(0, classes, (batch_size,), device=device)
 
   def step():
     optimizer.zero_grad(set_to_none=True)
-    # Batches travel as bytes and become [0, 1] floats inside the step, as in the JAX task.
-    loss = F.cross_entropy(network(images.float() / 255.0), labels)
+    with _autocast(device, compute_dtype):
+      # Batches travel as bytes and become [0, 1] floats inside the step, as in the JAX task.
+      logits = network(images.float() / 255.0)
+    loss = F.cross_entropy(logits.float(), labels)
     loss.backward()
+    if model == 'blstm':
+      torch.nn.utils.clip_grad_norm_(parameters, BLSTM_GRAD_CLIP_NORM)
     optimizer.step()
 
   return step
 
 
-def _dcgan_step(batch_size: int) -> Callable[[], None]:
+def _cnn_step(batch_size: int, device: str = 'cpu',
+              compute_dtype: str = 'float32') -> Callable[[], None]:
+  return _classifier_step('cnn', batch_size, device, compute_dtype)
+
+
+def _blstm_step(batch_size: int, device: str = 'cpu',
+                compute_dtype: str = 'float32') -> Callable[[], None]:
+  return _classifier_step('blstm', batch_size, device, compute_dtype)
+
+
+def _gan_step(model: str, batch_size: int, device: str = 'cpu',
+              compute_dtype: str = 'float32') -> Callable[[], None]:
   """One training step of adversarial.Task (matching-aware) on a fixed random real batch."""
   import torch
   from torch.nn import functional as F
-  networks = dcgan_networks()
-  g, d = networks['generator'].train(), networks['discriminator'].train()
+  spec = DCGAN_MODELS[model]
+  networks = dcgan_networks(spec)
+  g, d = networks['generator'].to(device).train(), networks['discriminator'].to(device).train()
   g_optimizer = torch.optim.Adam(g.parameters(), **DCGAN_ADAM)
   d_optimizer = torch.optim.Adam(d.parameters(), **DCGAN_ADAM)
-  size, classes = DCGAN_MODEL['image_size'], DCGAN_MODEL['num_classes']
-  images = torch.randint(0, 256, (batch_size, 1, size, size), dtype=torch.uint8)
-  labels = torch.randint(0, classes, (batch_size,))
+  size, classes = spec['image_size'], spec['num_classes']
+  images = torch.randint(0, 256, (batch_size, 1, size, size), dtype=torch.uint8, device=device)
+  labels = torch.randint(0, classes, (batch_size,), device=device)
 
   def bce(logits, target: float):
+    logits = logits.float()
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
   def step():
     real = images.float() / 127.5 - 1.0
-    fake_labels = torch.randint(0, classes, (batch_size,))
-    wrong = (labels + torch.randint(1, classes, (batch_size,))) % classes
+    fake_labels = torch.randint(0, classes, (batch_size,), device=device)
+    wrong = (labels + torch.randint(1, classes, (batch_size,), device=device)) % classes
     y_real, y_fake = signed_one_hot(labels, classes), signed_one_hot(fake_labels, classes)
     y_wrong = signed_one_hot(wrong, classes)
-    fake = g(torch.cat([torch.randn(batch_size, DCGAN_MODEL['z_dim']), y_fake], dim=1))
+    with _autocast(device, compute_dtype):
+      fake = g(torch.cat([torch.randn(batch_size, spec['z_dim'], device=device), y_fake],
+                         dim=1))
 
-    d_optimizer.zero_grad(set_to_none=True)
-    # Three passes in the JAX step's order, each moving D's running statistics once.
-    real_logits = discriminate(d, real, y_real)
-    wrong_logits = discriminate(d, real, y_wrong)
-    fake_logits = discriminate(d, fake.detach(), y_fake)
+      d_optimizer.zero_grad(set_to_none=True)
+      # Three passes in the JAX step's order, each moving D's running statistics once.
+      real_logits = discriminate(d, real, y_real)
+      wrong_logits = discriminate(d, real, y_wrong)
+      fake_logits = discriminate(d, fake.detach(), y_fake)
     d_loss = bce(real_logits, 1.0) + 0.5 * (bce(fake_logits, 0.0) + bce(wrong_logits, 0.0))
     d_loss.backward()
     d_optimizer.step()
 
     g_optimizer.zero_grad(set_to_none=True)
-    g_loss = bce(discriminate(d, fake, y_fake), 1.0)
+    with _autocast(device, compute_dtype):
+      g_logits = discriminate(d, fake, y_fake)
+    g_loss = bce(g_logits, 1.0)
     # Only G's gradients, as the JAX step differentiates this loss with respect to the fakes
     # alone: gradients of D's weights here would be work the JAX side does not do.
     g_loss.backward(inputs=list(g.parameters()))
@@ -234,19 +315,50 @@ def _dcgan_step(batch_size: int) -> Callable[[], None]:
   return step
 
 
+def _dcgan_step(batch_size: int, device: str = 'cpu',
+                compute_dtype: str = 'float32') -> Callable[[], None]:
+  return _gan_step('dcgan', batch_size, device, compute_dtype)
+
+
+def _dcgan_syriac_step(batch_size: int, device: str = 'cpu',
+                       compute_dtype: str = 'float32') -> Callable[[], None]:
+  return _gan_step('dcgan_syriac', batch_size, device, compute_dtype)
+
+
+def make_step(model: str, batch_size: int, device: str = 'cpu',
+              compute_dtype: str = 'float32') -> Callable[[], None]:
+  """One training step of `model` (one of MODELS) on `device`, in `compute_dtype`; it returns
+  when the step's work is finished (on a GPU it waits for it), so that it can be timed."""
+  if model not in MODELS:
+    raise ConfigError(f'model={model!r}: expected one of {MODELS}')
+  if compute_dtype not in COMPUTE_DTYPES:
+    raise ConfigError(f'compute_dtype={compute_dtype!r}: expected one of {COMPUTE_DTYPES}')
+  step = globals()[f'_{model}_step'](batch_size, device, compute_dtype)
+  if device == 'cpu':
+    # Eager CPU operations finish before they return.
+    return step
+  import torch
+
+  def synchronised_step():
+    step()
+    torch.cuda.synchronize(device)
+
+  return synchronised_step
+
+
 def measure(model: str, batch_size: int, steps: int, warmup: int,
-            threads: int | None = None) -> dict:
-  """Training images/s of `model` ('cnn' or 'dcgan') over `steps` steps after `warmup` untimed
-  ones, on `threads` intra-op threads (None: PyTorch's default, one per physical core)."""
+            threads: int | None = None, device: str = 'cpu',
+            compute_dtype: str = 'float32') -> dict:
+  """Training images/s of `model` over `steps` steps after `warmup` untimed ones, on `threads`
+  intra-op threads (None: PyTorch's default, one per physical core)."""
   if model not in MODELS:
     raise ConfigError(f'model={model!r}: expected one of {MODELS}')
   import torch
   if threads is not None:
     torch.set_num_threads(threads)
-  step = _cnn_step(batch_size) if model == 'cnn' else _dcgan_step(batch_size)
+  step = make_step(model, batch_size, device, compute_dtype)
   for _ in range(warmup):
     step()
-  # Eager CPU operations finish before they return, so the clock needs no synchronisation.
   start = time.perf_counter()
   for _ in range(steps):
     step()

@@ -22,6 +22,10 @@ class LetterDataset:
   metadata:   optional per-image columns, each of length N: 'manuscript' (str), 'date'
               (float32 year), 'split' (str), and any others a source provides.
   targets:    optional (N, H, W) uint8 aligned targets for image-to-image work (0 or 255).
+  context:    optional (N, H, W) uint8, the same letters with their word neighbours (the
+              synthetic source's context crops); training batches show a letter in context
+              instead of alone for a share `context_share` of the examples.
+  context_share: that share, in [0, 1].
   """
 
   images: np.ndarray
@@ -30,6 +34,8 @@ class LetterDataset:
   names: np.ndarray
   metadata: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
   targets: Optional[np.ndarray] = None
+  context: Optional[np.ndarray] = None
+  context_share: float = 0.0
 
   def __post_init__(self):
     n = len(self.images)
@@ -37,8 +43,9 @@ class LetterDataset:
       raise DataError(f'images must be (N, H, W) uint8, got {self.images.shape} '
                       f'{self.images.dtype}')
     columns = {'labels': self.labels, 'names': self.names, **self.metadata}
-    if self.targets is not None:
-      columns['targets'] = self.targets
+    for key in ('targets', 'context'):
+      if getattr(self, key) is not None:
+        columns[key] = getattr(self, key)
     for key, column in columns.items():
       if len(column) != n:
         raise DataError(f'{key} has {len(column)} entries for {n} images')
@@ -65,7 +72,8 @@ class LetterDataset:
         labels=self.labels[indices],
         names=self.names[indices],
         metadata={k: v[indices] for k, v in self.metadata.items()},
-        targets=None if self.targets is None else self.targets[indices])
+        targets=None if self.targets is None else self.targets[indices],
+        context=None if self.context is None else self.context[indices])
 
   def class_counts(self) -> np.ndarray:
     return np.bincount(self.labels, minlength=self.num_classes)
@@ -80,6 +88,48 @@ class LetterDataset:
       if key == 'manuscript':
         lines.append(f'  manuscripts: {len(np.unique(column))}')
     return '\n'.join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class PageSet:
+  """Whole images, each at its own size: pages, or crops that a binariser reads as they are.
+
+  images:   (N,) tuple of (H_i, W_i) uint8, ink bright (255) on dark, as LetterDataset's.
+  names:    (N,) str, the image id (file name) of each image.
+  targets:  optional (N,) tuple of (H_i, W_i) uint8 ground truths, ink 255, each aligned with
+            its image.
+  metadata: optional per-image columns, each of length N.
+  """
+
+  images: tuple[np.ndarray, ...]
+  names: np.ndarray
+  targets: Optional[tuple[np.ndarray, ...]] = None
+  metadata: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    n = len(self.images)
+    for key, column in {'names': self.names, **self.metadata}.items():
+      if len(column) != n:
+        raise DataError(f'{key} has {len(column)} entries for {n} pages')
+    for i, image in enumerate(self.images):
+      if image.ndim != 2 or image.dtype != np.uint8:
+        raise DataError(f'page {self.names[i]} must be (H, W) uint8, got {image.shape} '
+                        f'{image.dtype}')
+      if self.targets is not None and self.targets[i].shape != image.shape:
+        raise DataError(f'page {self.names[i]}: ground truth {self.targets[i].shape} and image '
+                        f'{image.shape} differ in size')
+    if self.targets is not None and len(self.targets) != n:
+      raise DataError(f'{len(self.targets)} ground truths for {n} pages')
+
+  def __len__(self) -> int:
+    return len(self.images)
+
+  def subset(self, indices: np.ndarray) -> PageSet:
+    """The pages at `indices`, in that order, with everything aligned to them."""
+    indices = [int(i) for i in indices]
+    return PageSet(tuple(self.images[i] for i in indices), self.names[indices],
+                   None if self.targets is None else tuple(self.targets[i] for i in indices),
+                   {k: v[indices] for k, v in self.metadata.items()})
 
 
 @dataclasses.dataclass(frozen=True)

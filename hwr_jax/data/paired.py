@@ -5,6 +5,9 @@ The input folder holds the crops as scanned, the target folder the same letters 
 scans as .jpg and targets as .png. Only names present in both folders are used, and how many
 were dropped from each side is logged, because a half-copied target folder is the usual cause.
 
+Pages pair the same way (`load_paired_pages`): a folder of page scans and a folder of their
+binary ground truth, each page kept at its own size, as a binariser is scored on them.
+
 Labels are optional: the input folder's labels.csv/labels.txt (or `labels_file`) is used if
 there is one, and an image without a row, or every image when there is no labels file, gets
 the label '?'. Image-to-image tasks do not need labels, and '?' keeps such images in one
@@ -22,7 +25,7 @@ import numpy as np
 from hwr_jax.data import images as images_lib
 from hwr_jax.data import labels_file as labels_lib
 from hwr_jax.data import folders
-from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.dataset import LetterDataset, PageSet
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import DataError
 
@@ -78,6 +81,41 @@ def _check_target(target: np.ndarray, path: str) -> None:
                     f'column {col}); targets must be clean black-and-white images')
 
 
+def _pair_files(input_dir: str, target_dir: str
+                ) -> tuple[folders.ImageIndex, list[str], list[str], list[str]]:
+  """The input folder's index, and the input files, input paths and target paths of the names
+  both folders hold, in name order; what is dropped from either side is logged."""
+  inputs = folders.ImageIndex.scan(input_dir)
+  targets = folders.ImageIndex.scan(target_dir)
+  for index in (inputs, targets):
+    if not index.files:
+      raise DataError(f'{index.root} holds no image '
+                      f'({"/".join(images_lib.SUPPORTED_EXTENSIONS)})')
+  common = sorted(set(inputs.by_stem) & set(targets.by_stem))
+  if not common:
+    raise DataError(f'no image in {input_dir} ({len(inputs.files)} files) has a counterpart '
+                    f'with the same name in {target_dir} ({len(targets.files)} files)')
+  _log_dropped(input_dir, sorted(set(inputs.by_stem) - set(common)), target_dir)
+  _log_dropped(target_dir, sorted(set(targets.by_stem) - set(common)), input_dir)
+
+  input_files = _files_by_stem(inputs, common)
+  target_files = _files_by_stem(targets, common)
+  for index, files in ((inputs, input_files), (targets, target_files)):
+    for relative in files:
+      index.check_inside(relative, index.root)
+  return (inputs, input_files, [inputs.path(f) for f in input_files],
+          [targets.path(f) for f in target_files])
+
+
+def _check_pair(image: np.ndarray, target: np.ndarray, input_path: str,
+                target_path: str) -> None:
+  if image.shape != target.shape:
+    raise DataError(f'target {target_path} is {target.shape[0]}x{target.shape[1]} but its '
+                    f'input {input_path} is {image.shape[0]}x{image.shape[1]} '
+                    '(height x width); paired images must be the same size')
+  _check_target(target, target_path)
+
+
 def load_paired_folders(input_dir: str,
                         target_dir: str,
                         *,
@@ -115,32 +153,13 @@ def load_paired_folders(input_dir: str,
   images_lib.check_threshold(target_threshold, 'target_threshold')
   images_lib.check_resize(resize)
   images_lib.check_polarity(polarity)
-  inputs = folders.ImageIndex.scan(input_dir)
-  targets = folders.ImageIndex.scan(target_dir)
-  common = sorted(set(inputs.by_stem) & set(targets.by_stem))
-  if not common:
-    raise DataError(f'no image in {input_dir} ({len(inputs.files)} files) has a counterpart '
-                    f'with the same name in {target_dir} ({len(targets.files)} files)')
-  _log_dropped(input_dir, sorted(set(inputs.by_stem) - set(common)), target_dir)
-  _log_dropped(target_dir, sorted(set(targets.by_stem) - set(common)), input_dir)
-
-  input_files = _files_by_stem(inputs, common)
-  target_files = _files_by_stem(targets, common)
-  for index, files in ((inputs, input_files), (targets, target_files)):
-    for relative in files:
-      index.check_inside(relative, index.root)
+  inputs, input_files, input_paths, target_paths = _pair_files(input_dir, target_dir)
   rows, columns = _labels_for(inputs, labels_file, input_files)
 
-  input_paths = [inputs.path(f) for f in input_files]
-  target_paths = [targets.path(f) for f in target_files]
   input_images = images_lib.read_images(input_paths, polarity=polarity)
   target_images = images_lib.read_images(target_paths)
   for i, (image, target) in enumerate(zip(input_images, target_images)):
-    if image.shape != target.shape:
-      raise DataError(f'target {target_paths[i]} is {target.shape[0]}x{target.shape[1]} but its '
-                      f'input {input_paths[i]} is {image.shape[0]}x{image.shape[1]} '
-                      '(height x width); paired images must be the same size')
-    _check_target(target, target_paths[i])
+    _check_pair(image, target, input_paths[i], target_paths[i])
     if image_size is None:
       target_images[i] = images_lib.binarize(target, 0.5)
     else:
@@ -160,3 +179,29 @@ def load_paired_folders(input_dir: str,
   logging.info('Loaded %d image pairs of %dx%d from %s and %s', len(dataset),
                *dataset.image_shape, input_dir, target_dir)
   return dataset
+
+
+def load_paired_pages(input_dir: str, target_dir: str, *, polarity: str = 'auto') -> PageSet:
+  """Pages (or crops) and their binary ground truth, paired by file name as
+  load_paired_folders pairs them, each kept at its own size: what a binariser is scored on.
+
+  Inputs are made ink bright by `polarity`; ground truths, whichever polarity they are saved
+  in (DIBCO's and this project's pages: black ink on white), become ink 255 on 0.
+
+  Raises:
+    DataError: a missing or empty folder; no name in common; two files with one name; a
+      ground truth that is not binary or whose size differs from its page's (the files and
+      both sizes named); a corrupt image.
+  """
+  images_lib.check_polarity(polarity)
+  _, input_files, input_paths, target_paths = _pair_files(input_dir, target_dir)
+  pages, truths = [], []
+  for input_path, target_path in zip(input_paths, target_paths):
+    page = images_lib.read_image(input_path, polarity=polarity)
+    truth = images_lib.read_image(target_path)
+    _check_pair(page, truth, input_path, target_path)
+    pages.append(page)
+    truths.append(images_lib.binarize(truth, 0.5))
+  logging.info('Loaded %d pages and their ground truth from %s and %s', len(pages), input_dir,
+               target_dir)
+  return PageSet(tuple(pages), np.asarray(input_files, dtype=str), tuple(truths))

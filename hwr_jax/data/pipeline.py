@@ -2,7 +2,9 @@
 
 Batch `step` is the `step % batches_per_epoch`-th slice of the permutation drawn for epoch
 `step // batches_per_epoch` from the seed. The data position is therefore the step itself: a
-resumed run sees exactly the batches an uninterrupted run would have seen.
+resumed run sees exactly the batches an uninterrupted run would have seen. A data set with
+context crops shows each example of a batch alone or in context by a draw of its own, also from
+(seed, step), so every epoch sees each letter in one of the two at random.
 """
 
 from __future__ import annotations
@@ -39,9 +41,19 @@ def batch_indices(num_examples: int, batch_size: int, seed: int, step: int) -> n
   return order[index * batch_size:(index + 1) * batch_size]
 
 
-def make_batch(dataset: LetterDataset, indices: np.ndarray) -> dict[str, np.ndarray]:
-  """The arrays a task's step receives: uint8 images (B, H, W, 1) and int32 labels."""
-  batch = {'image': dataset.images[indices][..., None], 'label': dataset.labels[indices]}
+def in_context(batch_size: int, share: float, seed: int, step: int) -> np.ndarray:
+  """(B,) bool: which examples of training batch `step` are shown in their context crop."""
+  return np.random.default_rng([seed, step, 1]).random(batch_size) < share
+
+
+def make_batch(dataset: LetterDataset, indices: np.ndarray,
+               context: Optional[np.ndarray] = None) -> dict[str, np.ndarray]:
+  """The arrays a task's step receives: uint8 images (B, H, W, 1) and int32 labels; where
+  `context` is True, the example's context crop instead of its image."""
+  images = dataset.images[indices]
+  if context is not None and context.any():
+    images = np.where(context[:, None, None], dataset.context[indices], images)
+  batch = {'image': images[..., None], 'label': dataset.labels[indices]}
   if dataset.targets is not None:
     batch['target'] = dataset.targets[indices][..., None]
   if 'date' in dataset.metadata:
@@ -53,9 +65,14 @@ def stacked_batch(dataset: LetterDataset, batch_size: int, seed: int, first_step
                   steps: int) -> dict[str, np.ndarray]:
   """This process's rows of the batches of `steps` consecutive steps; with steps > 1 they are
   stacked along a new first axis (the input of a fused multi-step call)."""
-  parts = [make_batch(dataset, parallel.process_rows(
-      batch_indices(len(dataset), batch_size, seed, step)))
-           for step in range(first_step, first_step + steps)]
+  def batch(step: int) -> dict[str, np.ndarray]:
+    indices = parallel.process_rows(batch_indices(len(dataset), batch_size, seed, step))
+    if dataset.context is None or not dataset.context_share:
+      return make_batch(dataset, indices)
+    return make_batch(dataset, indices, parallel.process_rows(
+        in_context(batch_size, dataset.context_share, seed, step)))
+
+  parts = [batch(step) for step in range(first_step, first_step + steps)]
   if steps == 1:
     return parts[0]
   return {name: np.stack([part[name] for part in parts]) for name in parts[0]}

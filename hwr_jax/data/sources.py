@@ -15,13 +15,20 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from hwr_jax.data import arrays, folders, idx, paired, splits, synthetic
+from hwr_jax.data import arrays, folders, idx, paired, splits, synthetic, tiles
 from hwr_jax.data import images as images_lib
-from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.dataset import LetterDataset, PageSet
+from hwr_jax.data.synthetic import pages as synthetic_pages
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
 
 SOURCES = ('synthetic', 'folder', 'idx', 'npz', 'arrays')
+# The synthetic manuscript pages, cut into tiles for training (page_splits); a source of
+# training runs only, not a kind of path load_path reads.
+SYNTHETIC_PAGES = 'synthetic_pages'
+# Test sets the synthetic source adds by itself: its test letters in context, as gray crops and
+# binarised without error (the seed's "contextB").
+SYNTHETIC_CONTEXT_SETS = ('context', 'context_binary')
 # data.targets values that are rules rather than a folder of targets: the synthetic generator's
 # clean/ targets of its context crops, or targets binarised from the images themselves.
 CLEAN_TARGETS, BINARIZED_TARGETS = 'clean', 'binarized'
@@ -61,8 +68,9 @@ def resize_images(images: np.ndarray, size: tuple[int, int],
 
 
 def with_vocabulary(dataset: LetterDataset, vocabulary: Vocabulary, source: str) -> LetterDataset:
-  """The same images with labels re-encoded as ids of `vocabulary`; unseen labels raise."""
-  if dataset.vocabulary == vocabulary:
+  """The same images with labels re-encoded as ids of `vocabulary`; unseen labels raise.
+  Whole pages have no labels and stay as they are."""
+  if isinstance(dataset, PageSet) or dataset.vocabulary == vocabulary:
     return dataset
   labels = vocabulary.encode(dataset.vocabulary.decode(dataset.labels), source=source)
   return dataclasses.replace(dataset, labels=labels, vocabulary=vocabulary)
@@ -222,8 +230,65 @@ def target_settings(config: ml_collections.ConfigDict) -> tuple[str, str]:
   return targets, test_targets
 
 
+def _context_training(train: LetterDataset, context: Optional[LetterDataset],
+                      share: float) -> LetterDataset:
+  """The training set with its letters' context crops, shown for a share of the examples."""
+  if not 0.0 <= share <= 1.0:
+    raise ConfigError(f'data.context_share={share}: must be in [0, 1]')
+  if context is None:
+    raise ConfigError(f'data.context_share={share} needs context crops of the training letters: '
+                      'the synthetic source has them (data.source=synthetic, no data.targets)')
+  return dataclasses.replace(train, context=restrict_to_names(context, train.names).images,
+                             context_share=share)
+
+
+def pages_params(block: ml_collections.ConfigDict) -> synthetic_pages.PageParams:
+  fonts = tuple(p for p in block.fonts.split(',') if p)
+  return synthetic_pages.PageParams(
+      num_pages=block.num_pages, pages_per_manuscript=block.pages_per_manuscript,
+      width=block.width, height=block.height, body_height=block.body_height, seed=block.seed,
+      fonts=fonts, date_range=(block.date_min, block.date_max))
+
+
+def page_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
+  """The synthetic pages of data.pages split by manuscript (data.test_fraction of the pages,
+  whole manuscripts): the training manuscripts' pages cut into tiles of data.image_size every
+  data.pages.tile_stride pixels, each with the same tile of its ground truth (every ink pixel
+  of the tile, not one letter's); the test pages cut alike ('test'), and whole ('pages')."""
+  if config.get('pages') is None:
+    raise ConfigError(f'data.source={SYNTHETIC_PAGES!r} draws the pages of a data.pages block, '
+                      'which this config has not (configs/denoiser.py:pages has one)')
+  if not config.image_size:
+    raise ConfigError(f'data.source={SYNTHETIC_PAGES!r} cuts the pages into tiles of '
+                      'data.image_size: set it (the model\'s input size)')
+  if config.val_fraction:
+    raise ConfigError(f'data.val_fraction={config.val_fraction}: the synthetic pages are split '
+                      'into train and test only')
+  root = synthetic_pages.ensure_pages(pages_params(config.pages), cache_root(config))
+  pages = paired.load_paired_pages(os.path.join(root, synthetic_pages.PAGES_DIR),
+                                   os.path.join(root, synthetic_pages.TRUTH_DIR),
+                                   polarity=config.polarity)
+  table = {row['image']: row for row in synthetic_pages.page_table(root)}
+  pages = dataclasses.replace(pages, metadata={
+      'manuscript': np.asarray([table[name]['manuscript'] for name in pages.names], dtype=str),
+      'date': np.asarray([table[name]['date'] for name in pages.names], np.float32)})
+  train_pages, test_pages = splits.group_split(pages.metadata['manuscript'],
+                                               config.test_fraction, seed)
+  tile = (config.image_size, config.image_size)
+  stride = (config.pages.tile_stride, config.pages.tile_stride)
+  held_out = pages.subset(test_pages)
+  data = DataSplits(tiles.tile_dataset(pages.subset(train_pages), tile, stride),
+                    tiles.tile_dataset(held_out, tile, stride), None, {'pages': held_out})
+  logging.info('Data: %d synthetic pages; train %d tiles of %d pages, test %d tiles of %d '
+               'pages; tiles %s every %d pixels', len(pages), len(data.train), len(train_pages),
+               len(data.test), len(test_pages), tile, config.pages.tile_stride)
+  return data
+
+
 def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
   """The data sets a training run uses, from its data block."""
+  if config.source == SYNTHETIC_PAGES:
+    return page_splits(config, seed)
   kind, train_path, train_labels = config.source, config.train, config.train_labels
   extra_specs = parse_extra_tests(config.extra_tests)
   train_targets, test_targets = target_settings(config)
@@ -233,10 +298,12 @@ def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
     if train_targets == CLEAN_TARGETS:
       train_path, train_targets = os.path.join(root, 'context'), os.path.join(root, 'clean')
     else:
-      extra_specs.setdefault('context', (os.path.join(root, 'context'), ''))
+      for name in SYNTHETIC_CONTEXT_SETS:
+        extra_specs.setdefault(name, (os.path.join(root, name), ''))
   elif not train_path:
     raise ConfigError(f'data.source={kind!r} needs data.train (a path)')
   full = load_path(kind, train_path, train_labels, config, targets=train_targets)
+  test_groups = tuple(g.strip() for g in config.get('test_groups', '').split(',') if g.strip())
   if config.test:
     train = full
     test = load_path(kind, config.test, config.test_labels, config, full.vocabulary,
@@ -248,17 +315,23 @@ def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
       parts = {'train': parts['train'], 'val': parts['test'], 'test': test}
   else:
     parts = splits.make_splits(full, method=config.split, test_fraction=config.test_fraction,
-                               val_fraction=config.val_fraction, seed=seed)
-  extra = {}
+                               val_fraction=config.val_fraction, seed=seed,
+                               test_groups=test_groups)
+  extra, context = {}, None
   for name, (path, labels) in extra_specs.items():
     dataset = load_path(infer_kind(path) if kind != 'synthetic' else 'folder', path, labels,
                         config, full.vocabulary,
                         BINARIZED_TARGETS if train_targets == BINARIZED_TARGETS else '')
     if kind == 'synthetic':
+      context = dataset if name == 'context' else context
       dataset = restrict_to_names(dataset, parts['test'].names)
     extra[name] = dataset
+  share = config.get('context_share', 0.0)
+  if share:
+    parts['train'] = _context_training(parts['train'], context, share)
   data = DataSplits(parts['train'], parts['test'], parts.get('val'), extra)
-  logging.info('Data: train %d, test %d%s%s; %d classes; images %s', len(data.train),
+  logging.info('Data: train %d%s, test %d%s%s; %d classes; images %s', len(data.train),
+               f' ({share:.0%} of them in context)' if share else '',
                len(data.test), f', val {len(data.val)}' if data.val is not None else '',
                ''.join(f', {k} {len(v)}' for k, v in extra.items()), len(data.vocabulary),
                data.train.image_shape)

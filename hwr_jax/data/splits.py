@@ -1,4 +1,5 @@
-"""Train/test(/val) splits: random, by manuscript, or as a labels file's 'split' column says.
+"""Train/test(/val) splits: random, by group (manuscript, font, script), or as a labels file's
+'split' column says.
 
 Every split is a deterministic function of its seed (a numpy Generator, never global state),
 so a run can be repeated and two runs compared on the same test images. Index arrays come back
@@ -6,7 +7,10 @@ sorted: the order within each side is the data set's, and shuffling per epoch is
 pipeline's job, not this module's.
 
 Splitting by manuscript matters for letter recognition: letters from one scribe's hand look
-alike, so a random split leaks the hand into the test set and flatters the accuracy.
+alike, so a random split leaks the hand into the test set and flatters the accuracy. Splitting by
+font (the design a synthetic hand's letter shapes come from) or by script (Estrangela, Serto)
+asks more: letters of a design or a script the model never saw. A grouped split holds out
+either groups drawn at random up to test_fraction of the images, or the groups a user names.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ import numpy as np
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.errors import ConfigError, DataError
 
-SPLIT_METHODS = ('random', 'manuscript', 'column')
+# Methods that keep every group of a metadata column (named like the method) on one side.
+GROUP_METHODS = ('manuscript', 'font', 'script')
+SPLIT_METHODS = ('random',) + GROUP_METHODS + ('column',)
+# The data block's default: by manuscript where the data records manuscripts.
+AUTO = 'auto'
 # Values a 'split' column may hold (case-insensitive), and the split each one means.
 SPLIT_VALUES = {
     'train': 'train', 'training': 'train',
@@ -119,14 +127,36 @@ def column_split(split_column: Sequence[str],
   return splits
 
 
-def _check_groups_named(groups: np.ndarray, names: np.ndarray) -> None:
-  """An image without a manuscript would form a group of its own with every other such image
-  and could land on either side, so a grouped split refuses it, naming the first one."""
+def _check_groups_named(groups: np.ndarray, names: np.ndarray, column: str) -> None:
+  """An image without a group would form a group of its own with every other such image and
+  could land on either side, so a grouped split refuses it, naming the first one."""
   empty = np.flatnonzero(np.char.strip(np.asarray(groups, dtype=str)) == '')
   if len(empty):
-    raise DataError(f'split by manuscript: image {str(names[empty[0]])!r} has no manuscript '
-                    f'({len(empty)} image(s) have none); fill in its manuscript column or use '
+    raise DataError(f'split by {column}: image {str(names[empty[0]])!r} has no {column} '
+                    f'({len(empty)} image(s) have none); fill in its {column} column or use '
                     'another data.split')
+
+
+def named_group_split(groups: np.ndarray, test_groups: Sequence[str], column: str) -> Indices:
+  """(train_idx, test_idx) with exactly the images of `test_groups` on the test side."""
+  present = np.unique(groups)
+  unknown = [name for name in test_groups if name not in present]
+  if unknown:
+    raise DataError(f'data.test_groups names {unknown} but the {column} column holds '
+                    f'{present.tolist()}')
+  held_out = np.isin(groups, list(test_groups))
+  if held_out.all():
+    raise DataError(f'data.test_groups holds out every {column} ({present.tolist()}): nothing '
+                    'is left to train on')
+  return np.flatnonzero(~held_out), np.flatnonzero(held_out)
+
+
+def resolved_method(method: str, dataset: LetterDataset) -> str:
+  """'auto' -> 'manuscript' when the data set records manuscripts (the synthetic letters do),
+  else 'random'; any other method as it is."""
+  if method != AUTO:
+    return method
+  return 'manuscript' if 'manuscript' in dataset.metadata else 'random'
 
 
 def make_splits(dataset: LetterDataset,
@@ -134,18 +164,24 @@ def make_splits(dataset: LetterDataset,
                 method: str = 'random',
                 test_fraction: float = 0.2,
                 val_fraction: float = 0.0,
-                seed: int = 0) -> dict[str, LetterDataset]:
+                seed: int = 0,
+                test_groups: Sequence[str] = ()) -> dict[str, LetterDataset]:
   """Splits a data set into 'train', 'test' and, when asked for, 'val'.
 
   Args:
     dataset: the data set to split.
-    method: 'random'; 'manuscript' (whole manuscripts per side, from the 'manuscript' column);
-      or 'column' (the 'split' column decides, and the fractions are not used, except that
-      val_fraction > 0 carves a random val set out of train when the column marks none).
-    test_fraction: share of the images held out for test.
+    method: 'random'; 'manuscript', 'font' or 'script' (whole groups of that metadata column
+      per side); 'auto' (by manuscript when the data set has a manuscript column, else random); or 'column' (the 'split' column decides, and the fractions are not used,
+      except that val_fraction > 0 carves a random val set out of train when the column marks
+      none).
+    test_fraction: share of the images held out for test (grouped methods without
+      test_groups).
     val_fraction: share of all images held out for validation, taken from what test left,
-      drawn separately so that the test set does not change with val_fraction.
+      drawn separately so that the test set does not change with val_fraction; whole
+      manuscripts when the data set has a manuscript column and the method is grouped.
     seed: the seed every random choice derives from.
+    test_groups: for a grouped method, the groups to hold out for test (e.g. a font's name);
+      empty = groups drawn at random.
 
   Returns:
     {'train': ..., 'test': ...} plus 'val' when val_fraction > 0 or the column marks val rows.
@@ -156,20 +192,24 @@ def make_splits(dataset: LetterDataset,
       image has no manuscript for a split by manuscript, or the split cannot be made (see
       group_split and column_split).
   """
+  method = resolved_method(method, dataset)
   if method not in SPLIT_METHODS:
-    raise ConfigError(f'split method must be one of {SPLIT_METHODS}, got {method!r}')
+    raise ConfigError(f'split method must be one of {SPLIT_METHODS + (AUTO,)}, got {method!r}')
   _check_fraction(test_fraction, 'test_fraction')
   _check_fraction(val_fraction, 'val_fraction')
   if test_fraction + val_fraction >= 1.0:
     raise ConfigError(f'test_fraction + val_fraction must be below 1, got {test_fraction} + '
                       f'{val_fraction}')
-  column = {'manuscript': 'manuscript', 'column': 'split'}.get(method)
+  if test_groups and method not in GROUP_METHODS:
+    raise ConfigError(f'data.test_groups={list(test_groups)} needs a grouped data.split '
+                      f'({", ".join(GROUP_METHODS)}), not {method!r}')
+  column = 'split' if method == 'column' else method if method in GROUP_METHODS else None
   if column is not None and column not in dataset.metadata:
     raise DataError(f"split method {method!r} needs a {column!r} column, but the data set has "
                     f'{sorted(dataset.metadata) or "no metadata columns"}')
 
-  if method == 'manuscript':
-    _check_groups_named(dataset.metadata['manuscript'], dataset.names)
+  if method in GROUP_METHODS:
+    _check_groups_named(dataset.metadata[method], dataset.names, method)
 
   # The test split uses the seed itself, so it equals random_split/group_split with that seed;
   # val draws from a child seed, independent of it.
@@ -177,9 +217,10 @@ def make_splits(dataset: LetterDataset,
   val_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
   if method == 'column':
     indices = column_split(dataset.metadata['split'], dataset.names)
-  elif method == 'manuscript':
-    train, test = _group_split(np.asarray(dataset.metadata['manuscript']), test_fraction,
-                               test_rng)
+  elif method in GROUP_METHODS:
+    groups = np.asarray(dataset.metadata[method])
+    train, test = (named_group_split(groups, test_groups, method) if test_groups else
+                   _group_split(groups, test_fraction, test_rng))
     indices = {'train': train, 'test': test}
   else:
     train, test = _random_split(len(dataset), test_fraction, test_rng)
@@ -191,7 +232,7 @@ def make_splits(dataset: LetterDataset,
     if share_of_train >= 1.0:
       raise DataError(f'cannot hold out val_fraction={val_fraction} of {len(dataset)} images: '
                       f'only {len(train)} training images remain')
-    if method == 'manuscript':
+    if method in GROUP_METHODS and 'manuscript' in dataset.metadata:
       keep, val = _group_split(np.asarray(dataset.metadata['manuscript'])[train],
                                share_of_train, val_rng)
     else:

@@ -2,7 +2,8 @@
 
 A folder of 100,000 unlabelled crops cannot be stacked into one array and then scored; a
 stream knows every image's name and metadata up front (a few bytes each) and decodes the
-pixels one chunk at a time, prepared exactly as the training loaders prepare them.
+pixels one chunk at a time, prepared exactly as the training loaders prepare them. Pages for a
+binariser are read one at a time instead, each at its own size (WholeImages).
 """
 
 from __future__ import annotations
@@ -77,6 +78,39 @@ def folder_stream(folder: str, options: dict, recursive: bool = False) -> ImageS
     raise DataError(f'{folder}: no image files ({"/".join(images_lib.SUPPORTED_EXTENSIONS)})'
                     + ('' if recursive else '; pass --recursive to read its sub-folders'))
   return files_stream([index.path(f) for f in files], files, None, {}, options)
+
+
+@dataclasses.dataclass(frozen=True)
+class WholeImages:
+  """Images read one at a time, each at its own size (pages, for a binariser): names (N,) and
+  read_one(i) -> (H_i, W_i) uint8, ink bright."""
+
+  names: np.ndarray
+  read_one: Callable[[int], np.ndarray]
+
+  def __len__(self) -> int:
+    return len(self.names)
+
+  def images(self) -> Iterator[np.ndarray]:
+    for i in range(len(self)):
+      yield self.read_one(i)
+
+
+def whole_images(folder: str, polarity: str, recursive: bool = False) -> WholeImages:
+  """Every image file of a folder (sub-folders only if `recursive`; a labels file and
+  PAGE-XML or ALTO files beside the images are not images and are passed over), in name
+  order, decoded one at a time at its own size and made ink bright by `polarity`."""
+  images_lib.check_polarity(polarity)
+  index = folders.ImageIndex.scan(folder)
+  files = [f for f in index.files if recursive or '/' not in f]
+  for relative in files:
+    index.check_inside(relative, folder)
+  if not files:
+    raise DataError(f'{folder}: no image files ({"/".join(images_lib.SUPPORTED_EXTENSIONS)})'
+                    + ('' if recursive else '; pass --recursive to read its sub-folders'))
+  paths = [index.path(f) for f in files]
+  return WholeImages(np.asarray(files, dtype=str),
+                     lambda i: images_lib.read_image(paths[i], polarity=polarity))
 
 
 def page_stream(source: str, folder: str, options: dict, level: str, pad: int) -> ImageStream:

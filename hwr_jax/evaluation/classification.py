@@ -1,4 +1,6 @@
-"""Accuracy, per-class accuracy and the confusion matrix, with a JSON report and a PNG."""
+"""Accuracy, per-class accuracy and the confusion matrix, with a JSON report and a PNG; and the
+accuracy per value of metadata columns named in the evaluator's `by` setting (e.g. 'script':
+Estrangela and Serto apart)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,20 @@ def classification_report(labels: np.ndarray, predictions: np.ndarray,
           'count': int(counts.sum()),
           'per_class': per_class,
           'confusion': matrix.tolist()}
+
+
+def accuracy_by(groups: np.ndarray, labels: np.ndarray, predictions: np.ndarray) -> dict:
+  """{group: {'accuracy', 'count'}} for every value of a metadata column, sorted by name."""
+  groups = np.asarray(groups).astype(str)
+  return {str(group): {'accuracy': float(np.mean(predictions[groups == group] ==
+                                                   labels[groups == group])),
+                       'count': int(np.sum(groups == group))}
+          for group in np.unique(groups)}
+
+
+def format_groups(column: str, table: dict) -> str:
+  return f'  by {column}: ' + ', '.join(f'{group} {row["accuracy"]:.4f} ({row["count"]})'
+                                        for group, row in table.items())
 
 
 def confusion_image(matrix: np.ndarray, vocabulary: Vocabulary, cell: int = 18) -> np.ndarray:
@@ -72,12 +88,24 @@ def format_report(name: str, report: dict) -> str:
 
 
 class Evaluator(evaluator.Evaluator):
-  """Accuracy, per-class accuracy and the confusion matrix of the task's 'logits'."""
+  """Accuracy, per-class accuracy and the confusion matrix of the task's 'logits'; with
+  settings.by = 'column[,column]', the accuracy per value of each of those metadata columns
+  the data set has (others are skipped: a user's folder may not record a script)."""
 
   def __call__(self, name, dataset, outputs, result, out_dir):
-    report = classification_report(dataset.labels, np.argmax(outputs['logits'], -1),
-                                   self.data_info.vocabulary)
-    logging.info('%s', format_report(name, report))
-    result.add(name, {'accuracy': report['accuracy']}, report)
+    predictions = np.argmax(outputs['logits'], -1)
+    report = classification_report(dataset.labels, predictions, self.data_info.vocabulary)
+    scalars = {'accuracy': report['accuracy']}
+    lines = [format_report(name, report)]
+    for column in (c.strip() for c in self.settings.get('by', '').split(',') if c.strip()):
+      if column not in dataset.metadata:
+        continue
+      table = accuracy_by(dataset.metadata[column], dataset.labels, predictions)
+      report[f'by_{column}'] = table
+      scalars.update({f'accuracy_{column}_{group.replace(" ", "_")}': row['accuracy']
+                      for group, row in table.items()})
+      lines.append(format_groups(column, table))
+    logging.info('%s', '\n'.join(lines))
+    result.add(name, scalars, report)
     picture = confusion_image(np.asarray(report['confusion']), self.data_info.vocabulary)
     result.add_image(f'{name}/confusion', picture, out_dir, f'confusion_{name}.png')

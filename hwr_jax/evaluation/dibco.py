@@ -40,12 +40,18 @@ block to share out the distortion of flipped pixels.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+import os
+from typing import Optional, Sequence
 
 import numpy as np
+from absl import logging
 from scipy import ndimage
 
-from hwr_jax.evaluation.fscore import scores
+from hwr_jax.evaluation import evaluator
+from hwr_jax.evaluation.fscore import above, scores
+from hwr_jax.evaluation.result import EvalResult
+from hwr_jax.evaluation.tables import markdown_table
+from hwr_jax.io_utils import atomic_file
 
 MEASURES = ('f_measure', 'pseudo_f_measure', 'psnr', 'drd')
 
@@ -222,3 +228,60 @@ def dibco_report(outputs: Sequence[np.ndarray], truths: Sequence[np.ndarray],
   mean = {key: float(np.mean([row[key] for row in rows])) if rows else math.nan
           for key in MEASURES}
   return {'per_image': rows, 'mean': mean}
+
+
+def overall(rows: Sequence[dict]) -> dict[str, float]:
+  """Each measure's mean over the images where it is finite, as DIBCO ranks, and how many
+  images it was infinite for: a perfect output has an infinite PSNR (a page never is, a small
+  crop may be), and a false ink pixel on a ground truth without a non-uniform 8x8 block (a
+  blank crop or tile) an infinite DRD; either would make the plain mean infinite."""
+  out = {}
+  for key in MEASURES:
+    values = np.array([row[key] for row in rows], np.float64)
+    finite = values[np.isfinite(values)]
+    out[key] = float(finite.mean()) if finite.size else math.nan
+  out['perfect_images'] = int(sum(math.isinf(row['psnr']) for row in rows))
+  out['infinite_drd_images'] = int(sum(math.isinf(row['drd']) for row in rows))
+  return out
+
+
+def markdown_report(name: str, totals: dict[str, float], count: int) -> str:
+  return '\n\n'.join([
+      f'## {name}: DIBCO measures, mean over {count} images',
+      markdown_table(['F-measure', 'pseudo-F', 'PSNR', 'DRD', 'perfect images',
+                      'infinite DRD'],
+                     [[f'{totals["f_measure"]:.4f}', f'{totals["pseudo_f_measure"]:.4f}',
+                       f'{totals["psnr"]:.2f}', f'{totals["drd"]:.3f}',
+                       str(totals['perfect_images']), str(totals['infinite_drd_images'])]]),
+      'F-measure and pseudo-F are fractions (DIBCO tables print them times 100); PSNR in dB; '
+      'each mean leaves out the images where the measure is infinite.']) + '\n'
+
+
+def add_scores(name: str, outputs: Sequence[np.ndarray], truths: Sequence[np.ndarray],
+               names: Sequence[str], result: EvalResult, out_dir: Optional[str]) -> None:
+  """Scores boolean outputs (ink True) against boolean ground truths, image by image (any
+  sizes), into `result` under `name`: the four means as scalars, every image's row and the
+  means in its report, and dibco_<name>.md in out_dir. The one scoring of the learned
+  denoisers (Evaluator) and of the thresholding baselines (launch.evaluate --method)."""
+  report = dibco_report(outputs, truths, names)
+  totals = overall(report['per_image'])
+  result.add(name, totals, {'dibco': {'overall': totals, 'per_image': report['per_image']}})
+  logging.info('%s: F-measure %.4f pseudo-F %.4f PSNR %.2f DRD %.3f (mean of %d images)', name,
+               totals['f_measure'], totals['pseudo_f_measure'], totals['psnr'], totals['drd'],
+               len(outputs))
+  if out_dir:
+    with atomic_file(os.path.join(out_dir, f'dibco_{name}.md')) as f:
+      f.write(markdown_report(name, totals, len(outputs)))
+
+
+class Evaluator(evaluator.Evaluator):
+  """The four DIBCO measures of the task's 'ink_probability' thresholded at
+  config.denoiser.threshold, against the data set's binary targets: crops (N, H, W) or pages
+  of any sizes."""
+
+  def __call__(self, name, dataset, outputs, result, out_dir):
+    if dataset.targets is None:
+      logging.warning('%s has no targets: no DIBCO measures for it', name)
+      return
+    add_scores(name, above(outputs['ink_probability'], self.config.denoiser.threshold),
+               above(dataset.targets, 0), dataset.names, result, out_dir)

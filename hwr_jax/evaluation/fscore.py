@@ -1,7 +1,8 @@
 """Ink-pixel scores of binary images: the F-table, precision, recall and F-score.
 
 A pixel is positive when it is ink. Counting over an image gives its F-table (true and false
-positives and negatives); pooling the counts of every image gives the overall one. Where a
+positives and negatives); pooling the counts of every image gives the overall one. Images are
+crops of one size (N, H, W) or pages of any sizes (sequences of (H, W)). Where a
 ratio has nothing to count, the model cannot have erred: precision is 1 when it predicts no
 ink, recall is 1 when there is no ink to find, and the F-score is 0 when both are 0.
 """
@@ -21,14 +22,28 @@ from hwr_jax.io_utils import atomic_file
 COUNTS = ('tp', 'fp', 'fn', 'tn')
 
 
-def f_table(predicted: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
-  """Per-image counts (N,) of 'tp', 'fp', 'fn', 'tn' for boolean ink masks (N, H, W)."""
-  if predicted.shape != target.shape:
-    raise ValueError(f'predicted masks {predicted.shape} and targets {target.shape} differ')
-  p = np.asarray(predicted, bool).reshape(len(predicted), -1)
-  t = np.asarray(target, bool).reshape(len(target), -1)
-  return {'tp': np.sum(p & t, axis=1), 'fp': np.sum(p & ~t, axis=1),
-          'fn': np.sum(~p & t, axis=1), 'tn': np.sum(~p & ~t, axis=1)}
+def f_table(predicted: Sequence[np.ndarray], target: Sequence[np.ndarray]
+            ) -> dict[str, np.ndarray]:
+  """Per-image counts (N,) of 'tp', 'fp', 'fn', 'tn' for boolean ink masks: (N, H, W)
+  arrays, or sequences of N masks of any sizes (pages), each the size of its target."""
+  if len(predicted) != len(target):
+    raise ValueError(f'{len(predicted)} predicted masks and {len(target)} targets differ')
+  counts = {name: np.zeros(len(target), np.int64) for name in COUNTS}
+  for i, (p, t) in enumerate(zip(predicted, target)):
+    if p.shape != t.shape:
+      raise ValueError(f'predicted mask {p.shape} and target {t.shape} of image {i} differ')
+    p, t = np.asarray(p, bool), np.asarray(t, bool)
+    tp, positives, ink = int(np.sum(p & t)), int(np.sum(p)), int(np.sum(t))
+    counts['tp'][i], counts['fp'][i], counts['fn'][i] = tp, positives - tp, ink - tp
+    counts['tn'][i] = t.size - positives - ink + tp
+  return counts
+
+
+def above(probabilities: Sequence[np.ndarray], threshold: float) -> Sequence[np.ndarray]:
+  """The masks probabilities > threshold, for an (N, H, W) array or a sequence of images."""
+  if isinstance(probabilities, np.ndarray):
+    return probabilities > threshold
+  return [p > threshold for p in probabilities]
 
 
 def scores(tp, fp, fn) -> dict[str, np.ndarray]:
@@ -53,7 +68,8 @@ def overall(counts: Mapping[str, np.ndarray]) -> dict[str, float]:
           'mean_image_f_score': float(np.mean(per_image)) if len(per_image) else 0.0}
 
 
-def fscore_report(predicted: np.ndarray, target: np.ndarray, names: Sequence[str]) -> dict:
+def fscore_report(predicted: Sequence[np.ndarray], target: Sequence[np.ndarray],
+                  names: Sequence[str]) -> dict:
   """{'overall': pooled counts and scores, 'per_image': one row per image, in order}."""
   counts = f_table(predicted, target)
   per_image = scores(counts['tp'], counts['fp'], counts['fn'])
@@ -63,11 +79,11 @@ def fscore_report(predicted: np.ndarray, target: np.ndarray, names: Sequence[str
   return {'overall': overall(counts), 'per_image': rows}
 
 
-def threshold_sweep(probabilities: np.ndarray, target: np.ndarray,
+def threshold_sweep(probabilities: Sequence[np.ndarray], target: Sequence[np.ndarray],
                     thresholds: Sequence[float]) -> dict:
   """The overall F-score of the masks probabilities > t at each threshold t, and the best
   (the lowest threshold of the highest score)."""
-  f_scores = [overall(f_table(probabilities > t, target))['f_score'] for t in thresholds]
+  f_scores = [overall(f_table(above(probabilities, t), target))['f_score'] for t in thresholds]
   best = int(np.argmax(f_scores))
   return {'thresholds': [float(t) for t in thresholds], 'f_scores': f_scores,
           'best_threshold': float(thresholds[best]), 'best_f_score': f_scores[best]}
@@ -98,8 +114,8 @@ class Evaluator(evaluator.Evaluator):
       return
     settings = self.config.denoiser
     probabilities = outputs['ink_probability']
-    ink = dataset.targets > 0
-    report = fscore_report(probabilities > settings.threshold, ink, dataset.names)
+    ink = above(dataset.targets, 0)
+    report = fscore_report(above(probabilities, settings.threshold), ink, dataset.names)
     report['threshold'] = settings.threshold
     report['sweep'] = threshold_sweep(probabilities, ink, settings.sweep_thresholds)
     totals, sweep = report['overall'], report['sweep']

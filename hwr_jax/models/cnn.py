@@ -5,6 +5,8 @@ from typing import Any, ClassVar, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from hwr_jax.models import fast_conv, fast_pool
+
 
 def conv_blocks(x: jnp.ndarray, features: Sequence[int], convs_per_block: int, train: bool,
                 dtype: Any) -> jnp.ndarray:
@@ -12,10 +14,10 @@ def conv_blocks(x: jnp.ndarray, features: Sequence[int], convs_per_block: int, t
   then 2x2 max pooling. Called inside a compact module, whose parameters it creates."""
   for width in features:
     for _ in range(convs_per_block):
-      x = nn.Conv(width, (3, 3), use_bias=False, dtype=dtype)(x)
+      x = fast_conv.Conv(width, (3, 3), use_bias=False, dtype=dtype)(x)
       x = nn.BatchNorm(use_running_average=not train, dtype=dtype)(x)
       x = nn.relu(x)
-    x = nn.max_pool(x, (2, 2), strides=(2, 2))
+    x = fast_pool.max_pool(x, (2, 2))
   return x.reshape((x.shape[0], -1))
 
 

@@ -15,6 +15,9 @@ kernel gradient of a strided convolution slows down more than linearly with the 
   `_upsample`; kernels that are not a multiple of the stride keep lax's dilated convolution);
   its input gradient is the strided convolution and its kernel gradient as above, or, where
   the taps are small, one product with taps sliced from the gradient's stride-phase view;
+* a stride-1 convolution is lax's, its input gradient the stride-1 convolution of the output
+  gradient with the kernel reversed (lax's own is a transposed convolution that XLA:CPU runs
+  more slowly), its kernel gradient XLA's over batch chunks as above;
 * when the low-resolution side is a single pixel (the generator's first layer, the
   discriminator's last) either is one matrix product;
 * constant input planes (a conditional discriminator's label) are not built: their share of a
@@ -78,6 +81,11 @@ _MAX_NARROW_WIDTH = 32
 # the step ran 1.1x faster at B=64; above this many bytes of taps (B=256, or the 64x64 GAN's
 # wider maps) the slices cost more than they save.
 _MAX_SLICED_TAP_BYTES = 16 << 20
+# A stride-1 convolution's kernel gradient is XLA's too slow in the same way: 198 ms for a 3x3
+# convolution of 16 channels on 32x32 maps at B=128 (the CNN classifier's second layer) and 571
+# ms for 32 channels at B=64 (the Syriac GAN's generator), 49 and 73 ms over chunks of about
+# this many bytes; chunks of 1-4 examples were slower again on the 32x32 maps.
+_UNIT_STRIDE_CHUNK_BYTES = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,15 +189,15 @@ def _transposed_kernel_gradient(g: jax.Array, y: jax.Array, w_shape, geo: _Geome
   return (taps.T @ y.reshape(-1, c_low)).reshape(w_shape)
 
 
-def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry) -> jax.Array:
+def _kernel_gradient(x: jax.Array, g: jax.Array, w_shape, geo: _Geometry,
+                     chunk_bytes: int = _KERNEL_GRADIENT_CHUNK_BYTES) -> jax.Array:
   """The kernel gradient of `_downsample(x, ., geo)` for the output cotangent g."""
   if _is_narrow(w_shape):
     k0, k1, c_high, c_low = w_shape
     taps = _gathered_taps(x, geo).reshape(-1, k0 * k1 * c_high)
     return (taps.T @ g.reshape(-1, c_low)).reshape(w_shape)
   w = jax.ShapeDtypeStruct(w_shape, g.dtype)
-  return jax.linear_transpose(lambda w: _downsample(x, w, geo, _KERNEL_GRADIENT_CHUNK_BYTES),
-                              w)(g)[0]
+  return jax.linear_transpose(lambda w: _downsample(x, w, geo, chunk_bytes), w)(g)[0]
 
 
 def _upsample_by_tap_product(y: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
@@ -247,6 +255,33 @@ def _strided_conv_bwd(geo, residuals, g):
 
 
 _strided_conv.defvjp(_strided_conv_fwd, _strided_conv_bwd)
+
+
+def _unit_stride_input_gradient(g: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  """The input gradient of a stride-1 convolution: a stride-1 convolution of g with the kernel
+  reversed and its channels swapped, which XLA:CPU computes on its fast path (lax's own
+  gradient is a transposed convolution that it computes more slowly)."""
+  padding = [(k - 1 - b, k - 1 - a) for k, (b, a) in zip(geo.kernel, geo.padding)]
+  return lax.conv_general_dilated(g, w[::-1, ::-1].transpose(0, 1, 3, 2), (1, 1), padding,
+                                  dimension_numbers=DIMENSIONS)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _unit_stride_conv(x: jax.Array, w: jax.Array, geo: _Geometry) -> jax.Array:
+  return lax.conv_general_dilated(x, w, (1, 1), geo.padding, dimension_numbers=DIMENSIONS)
+
+
+def _unit_stride_conv_fwd(x, w, geo):
+  return _unit_stride_conv(x, w, geo), (x, w)
+
+
+def _unit_stride_conv_bwd(geo, residuals, g):
+  x, w = residuals
+  return (_unit_stride_input_gradient(g, w, geo),
+          _kernel_gradient(x, g, w.shape, geo, _UNIT_STRIDE_CHUNK_BYTES))
+
+
+_unit_stride_conv.defvjp(_unit_stride_conv_fwd, _unit_stride_conv_bwd)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
@@ -318,7 +353,7 @@ def conv(x: jax.Array, kernel: jax.Array, strides: int | Sequence[int] = 1,
   elif strides != (1, 1):
     fast = functools.partial(_strided_conv, geo=geo)
   else:
-    return reference(x, kernel)
+    fast = functools.partial(_unit_stride_conv, geo=geo)
   return lax.platform_dependent(x, kernel, cpu=fast, default=reference)
 
 

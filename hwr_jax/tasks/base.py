@@ -67,6 +67,10 @@ class Task(abc.ABC):
   # Whether `answers` reads each image's label (a model conditioned on the letter).
   answers_need_labels = False
 
+  # Whether the task binarises whole images of any size (`binarise_pages`), as launch.predict
+  # and launch.evaluate then read a folder: each image at its own size.
+  binarises_pages = False
+
   def answers(self, state: TrainState, dataset: LetterDataset) -> dict[str, np.ndarray]:
     """What launch.predict writes for every image of `dataset`, in order: 'probabilities'
     (N, classes), 'predicted' class ids, 'z' codes, 'year', or 'image' (uint8 (N, H, W)).

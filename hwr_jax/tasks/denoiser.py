@@ -5,25 +5,34 @@ by default the synthetic generator's context crops and clean targets). The condi
 (model.conditional) also reads the letter's label. Output probabilities above
 denoiser.threshold are ink.
 
+An unconditional denoiser also binarises whole images of any size (pages): overlapping tiles
+of its input size, denoiser.tile_overlap of a tile apart, blended (hwr_jax/data/tiles.py); a
+set of pages (PageSet) is evaluated that way, and so are the folders launch.predict answers.
+
 The evaluation writes, per data set with targets: denoise_<set>.png (rows of inputs, targets
-and outputs), fscore_<set>.md (the overall F-table and scores, the F-score at each threshold of
-denoiser.sweep_thresholds and the best one) and report.json (the same, with every image's
-F-table). The logged figures of each set (the overall counts and scores, and the sweep's
-best) are what launch.compare puts side by side for several denoisers in one table.
+and outputs; for pages, the first page, its ground truth and its output side by side),
+fscore_<set>.md (the overall F-table and scores, the F-score at each threshold of
+denoiser.sweep_thresholds and the best one), dibco_<set>.md (the DIBCO measures: F-measure,
+pseudo-F, PSNR and DRD, means over the images) and report.json (the same, with every image's
+F-table and DIBCO measures). The logged figures of each set (the overall counts and scores,
+the sweep's best and the DIBCO means) are what launch.compare puts side by side for several
+denoisers in one table.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Iterable, Iterator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from hwr_jax.data import pipeline
-from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data import pipeline, tiles
+from hwr_jax.data.dataset import LetterDataset, PageSet
 from hwr_jax.data.pixels import images_to_float
+from hwr_jax.data.sources import SYNTHETIC_PAGES
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import get_model_class
@@ -34,18 +43,20 @@ from hwr_jax.training.state import TrainState
 
 
 class Task(base.Task):
-  """config.model: the denoiser's keyword arguments; config.denoiser: threshold and sweep."""
+  """config.model: the denoiser's keyword arguments; config.denoiser: threshold, sweep and
+  the tiles' overlap."""
 
-  DEFAULT_EVALS = {'fscore': 'fscore'}
+  DEFAULT_EVALS = {'fscore': 'fscore', 'dibco': 'dibco'}
 
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
     threshold = config.denoiser.threshold
     if not 0.0 < threshold < 1.0:
       raise ConfigError(f'denoiser.threshold={threshold!r}: must be in (0, 1)')
-    if not config.data.get('targets'):
+    if not config.data.get('targets') and config.data.source != SYNTHETIC_PAGES:
       raise ConfigError('data.targets is empty: the denoiser trains on paired data (a folder of '
-                        "targets, 'clean' for the synthetic source, or 'binarized')")
+                        "targets, 'clean' for the synthetic source, or 'binarized'; or "
+                        f'data.source={SYNTHETIC_PAGES!r}, pages with their ground truth)')
     if config.model.get('conditional') and len(data_info.vocabulary) < 2:
       raise ConfigError(f'model.conditional=True reads the letter label, but the data have '
                         f'{len(data_info.vocabulary)} class: label the images, or set '
@@ -53,6 +64,10 @@ class Task(base.Task):
     self.model = get_model_class(config.model_name)(
         num_classes=len(data_info.vocabulary), dtype=compute_dtype(config),
         **config.model.to_dict())
+    # Runs recorded before pages were binarised had no overlap setting; half a tile is the
+    # default of every config.
+    self.tile_stride = tiles.stride_for(tuple(data_info.image_shape),
+                                        config.denoiser.get('tile_overlap', 0.5))
 
   def init_state(self, rng):
     image = jnp.zeros((1, *self.data_info.image_shape, 1), jnp.float32)
@@ -79,11 +94,38 @@ class Task(base.Task):
     logits = state.apply_fn({'params': state.params}, images_to_float(images), labels)
     return jax.nn.sigmoid(logits[..., 0])
 
-  def probabilities(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
-    """The ink probability (N, H, W) of every pixel of every image, in order."""
+  def _chunked(self, state: TrainState, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return pipeline.map_chunks(
         lambda images, labels: self._probabilities(state, images[..., None], labels),
-        self.config.eval.batch_size, dataset.images, dataset.labels)
+        self.config.eval.batch_size, images, labels)
+
+  def probabilities(self, state: TrainState, dataset: LetterDataset) -> np.ndarray:
+    """The ink probability (N, H, W) of every pixel of every image, in order."""
+    return self._chunked(state, dataset.images, dataset.labels)
+
+  @property
+  def binarises_pages(self) -> bool:
+    """A conditional model reads each letter's label, which a page does not have."""
+    return not self.config.model.get('conditional')
+
+  def page_probabilities(self, state: TrainState, pages: Iterable[np.ndarray]
+                         ) -> Iterator[np.ndarray]:
+    """The ink probability (H, W) of every pixel of each page (uint8, ink bright, any size),
+    page by page: overlapping tiles of the model's size, eval.batch_size tiles at a time,
+    blended."""
+    if not self.binarises_pages:
+      raise ConfigError('a conditional denoiser reads each letter\'s label, which a page does '
+                        'not have: binarise pages with an unconditional one')
+    return tiles.blend(
+        pages, tuple(self.data_info.image_shape), self.tile_stride,
+        lambda batch: self._chunked(state, batch, np.zeros(len(batch), np.int32)),
+        self.config.eval.batch_size)
+
+  def binarise_pages(self, state: TrainState, pages: Iterable[np.ndarray]
+                     ) -> Iterator[np.ndarray]:
+    """The ink (bool (H, W)) of each page: its probability above denoiser.threshold."""
+    threshold = self.config.denoiser.threshold
+    return (probability > threshold for probability in self.page_probabilities(state, pages))
 
   def grid(self, dataset: LetterDataset, probabilities: np.ndarray) -> np.ndarray:
     """Rows of inputs, targets and thresholded outputs."""
@@ -99,8 +141,17 @@ class Task(base.Task):
     reference = reference.subset(np.arange(min(self.config.eval.grid_columns, len(reference))))
     return {'denoise': self.grid(reference, self.probabilities(state, reference))}
 
+  def page_picture(self, pages: PageSet, probabilities: list[np.ndarray]) -> np.ndarray:
+    """The first page, its ground truth and its thresholded output, side by side."""
+    output = np.where(probabilities[0] > self.config.denoiser.threshold, 255, 0)
+    gap = np.full((pages.images[0].shape[0], 8), 128, np.uint8)
+    return np.hstack([pages.images[0], gap, pages.targets[0], gap, output.astype(np.uint8)])
+
   def outputs(self, state, dataset):
-    """'ink_probability' (N, H, W) of every pixel of every image, in order."""
+    """'ink_probability' of every pixel of every image, in order: (N, H, W) for crops, a list
+    of (H, W) for the pages of a PageSet."""
+    if isinstance(dataset, PageSet):
+      return {'ink_probability': list(self.page_probabilities(state, dataset.images))}
     return {'ink_probability': self.probabilities(state, dataset)}
 
   @property
@@ -115,4 +166,6 @@ class Task(base.Task):
   def pictures(self, state, dataset, outputs):
     if dataset.targets is None:
       return {}
+    if isinstance(dataset, PageSet):
+      return {'denoise': self.page_picture(dataset, outputs['ink_probability'])}
     return {'denoise': self.grid(dataset, outputs['ink_probability'])}

@@ -1,5 +1,7 @@
 """Training batches are a pure function of (seed, step); evaluation covers every image once."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,22 @@ def test_map_chunks_keeps_order_drops_padding_and_handles_no_rows():
   empty = pipeline.map_chunks(double_and_sum, 3, x[:0], y[:0])
   assert empty['doubled'].shape == (0, 2) and empty['doubled'].dtype == np.float32
   assert empty['sums'].shape == (0,)
+
+
+def test_context_crops_replace_a_share_of_each_batch_drawn_from_seed_and_step():
+  alone = dataset(200)
+  in_context = dataclasses.replace(alone, context=255 - alone.images, context_share=0.5)
+  stream = pipeline.train_batches(in_context, 100, seed=2, first_step=0)
+  shown = [np.asarray(next(stream)['image'])[:, 0, 0, 0] for _ in range(4)]
+  stream.close()
+  for step, images in enumerate(shown):
+    indices = pipeline.batch_indices(200, 100, seed=2, step=step)
+    mask = pipeline.in_context(100, 0.5, seed=2, step=step)
+    np.testing.assert_array_equal(images, np.where(mask, 255 - indices, indices))
+    assert 30 < mask.sum() < 70
+  # The same example is shown alone in one epoch and in context in another.
+  masks = [pipeline.in_context(100, 0.5, seed=2, step=step) for step in range(4)]
+  assert not np.array_equal(masks[0], masks[2])
+  never = dataclasses.replace(in_context, context_share=0.0)
+  images = np.asarray(next(pipeline.train_batches(never, 100, seed=2, first_step=0))['image'])
+  np.testing.assert_array_equal(images[:, 0, 0, 0], pipeline.batch_indices(200, 100, 2, 0))

@@ -127,3 +127,57 @@ def test_split_by_manuscript_names_an_image_without_one():
   manuscripts[[17, 40]] = ['', ' ']
   with pytest.raises(DataError, match=r"image '17.png' has no manuscript \(2 image\(s\)"):
     splits.make_splits(_dataset(metadata={'manuscript': manuscripts}), method='manuscript')
+
+
+def _fonts(n=200):
+  scripts = np.array(['estrangela', 'serto'])[np.arange(n) % 2]
+  fonts = np.array(['Noto Regular', 'Noto Thin', 'Western Regular', 'Western Thin'])[
+      np.arange(n) % 4]
+  return {'manuscript': _manuscripts(n), 'script': scripts, 'font': fonts}
+
+
+def test_split_by_font_or_script_holds_out_whole_designs():
+  dataset = _dataset(metadata=_fonts())
+  for method in ('font', 'script'):
+    result = splits.make_splits(dataset, method=method, test_fraction=0.3, seed=1)
+    sides = [set(result[k].metadata[method]) for k in ('train', 'test')]
+    assert all(sides) and not sides[0] & sides[1], method
+    assert len(result['train']) + len(result['test']) == 200
+
+
+def test_named_test_groups_are_exactly_the_test_side():
+  dataset = _dataset(metadata=_fonts())
+  result = splits.make_splits(dataset, method='font', test_groups=('Western Thin',),
+                              val_fraction=0.1, seed=0)
+  assert set(result['test'].metadata['font']) == {'Western Thin'}
+  assert len(result['test']) == 50
+  assert 'Western Thin' not in set(result['train'].metadata['font'])
+  # Validation letters come from whole manuscripts of what the test side left.
+  assert not set(result['val'].metadata['manuscript']) & set(
+      result['train'].metadata['manuscript'])
+  by_script = splits.make_splits(dataset, method='script', test_groups=('serto',))
+  assert set(by_script['test'].metadata['script']) == {'serto'}
+  assert set(by_script['train'].metadata['script']) == {'estrangela'}
+
+
+def test_named_test_groups_errors_name_what_is_there():
+  dataset = _dataset(metadata=_fonts())
+  with pytest.raises(DataError, match=r"names \['Serto'\] but the script column holds "
+                                      r"\['estrangela', 'serto'\]"):
+    splits.make_splits(dataset, method='script', test_groups=('Serto',))
+  with pytest.raises(DataError, match='nothing is left to train on'):
+    splits.make_splits(dataset, method='script', test_groups=('serto', 'estrangela'))
+  with pytest.raises(ConfigError, match="needs a grouped data.split.*not 'random'"):
+    splits.make_splits(dataset, method='random', test_groups=('serto',))
+  with pytest.raises(DataError, match=r"split method 'font' needs a 'font' column"):
+    splits.make_splits(_dataset(), method='font')
+
+
+def test_auto_splits_by_manuscript_where_there_are_manuscripts():
+  with_manuscripts = _dataset(metadata={'manuscript': _manuscripts()})
+  auto = splits.make_splits(with_manuscripts, method='auto', seed=4)
+  grouped = splits.make_splits(with_manuscripts, method='manuscript', seed=4)
+  assert auto['test'].names.tolist() == grouped['test'].names.tolist()
+  plain = splits.make_splits(_dataset(), method='auto', seed=4)
+  assert plain['test'].names.tolist() == splits.make_splits(
+      _dataset(), method='random', seed=4)['test'].names.tolist()

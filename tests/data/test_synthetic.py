@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -14,7 +15,9 @@ import pytest
 from hwr_jax.data import folders, synthetic
 from hwr_jax.data.synthetic import writer
 from hwr_jax.data.synthetic import letters as letters_module
-from hwr_jax.data.synthetic import words
+from hwr_jax.data.synthetic import masters as masters_module
+from hwr_jax.data.synthetic import hand as hand_module
+from hwr_jax.data.synthetic import render, words
 from hwr_jax.errors import ConfigError, DataError
 
 NOTO_REGULAR = '/usr/share/fonts/truetype/noto/NotoSansSyriac-Regular.ttf'
@@ -56,17 +59,18 @@ def test_same_params_give_identical_bytes_and_another_seed_does_not(tmp_path):
   reseeded = all_files(synthetic.generate(
       str(tmp_path / 'c'), synthetic.SyntheticParams(**{**TINY.to_json(), 'seed': 1})))
   assert first == second
-  assert len(first) == 3 * 24 + 3
+  # letters, context, context_binary and clean PNGs; three labels files and meta.json.
+  assert len(first) == 4 * 24 + 4
   assert first.keys() == reseeded.keys()
   changed = [name for name in first if name.endswith('.png') and first[name] != reseeded[name]]
-  assert len(changed) == 3 * 24
+  assert len(changed) == 4 * 24
 
 
 def test_layout_columns_and_image_format(small_set):
   letters, context = read_rows(os.path.join(small_set, 'letters')), read_rows(
       os.path.join(small_set, 'context'))
-  assert list(letters[0]) == ['image', 'label', 'manuscript', 'date', 'form']
-  assert letters == context
+  assert list(letters[0]) == ['image', 'label', 'manuscript', 'date', 'form', 'script', 'font']
+  assert letters == context == read_rows(os.path.join(small_set, 'context_binary'))
   assert len(letters) == 300
   assert letters[0]['image'] == 'ms00_000000.png'
   for row in letters:
@@ -75,10 +79,16 @@ def test_layout_columns_and_image_format(small_set):
     assert row['label'] in synthetic.LETTER_NAMES
     assert 500 <= int(row['date']) <= 1300
     assert row['form'] in synthetic.FORMS
+  masters = synthetic.load_masters()
+  for column in ('date', 'script', 'font'):
+    per_manuscript = {row['manuscript']: row[column] for row in letters}
+    assert len(per_manuscript) == 3 and all(
+        row[column] == per_manuscript[row['manuscript']] for row in letters), column
+  for row in letters:
+    font = [masters.design(f) for f in range(masters.num_fonts)].index(row['font'])
+    assert row['script'] == masters.scripts[font]
   dates = {row['manuscript']: row['date'] for row in letters}
-  assert len(dates) == 3 and all(
-      row['date'] == dates[row['manuscript']] for row in letters)
-  for folder in ('letters', 'context', 'clean'):
+  for folder in ('letters', 'context', 'context_binary', 'clean'):
     for row in letters[::37]:
       assert read_png(os.path.join(small_set, folder, row['image'])).shape == (48, 48)
   with open(os.path.join(small_set, 'meta.json'), encoding='utf-8') as f:
@@ -93,6 +103,81 @@ def test_forms_respect_joining_classes(small_set):
   for row in read_rows(os.path.join(small_set, 'letters')):
     letter = synthetic.LETTERS[synthetic.LETTER_NAMES.index(row['label'])]
     assert row['form'] in letter.forms
+
+
+# The Syriac letters' lines of the Unicode Character Database's ArabicShaping.txt (16.0.0),
+# verbatim: code point; name; Joining_Type; Joining_Group.
+UCD_ARABIC_SHAPING = """\
+0710; SYRIAC LETTER ALAPH; R; ALAPH
+0712; SYRIAC LETTER BETH; D; BETH
+0713; SYRIAC LETTER GAMAL; D; GAMAL
+0715; SYRIAC LETTER DALATH; R; DALATH RISH
+0717; SYRIAC LETTER HE; R; HE
+0718; SYRIAC LETTER WAW; R; SYRIAC WAW
+0719; SYRIAC LETTER ZAIN; R; ZAIN
+071A; SYRIAC LETTER HETH; D; HETH
+071B; SYRIAC LETTER TETH; D; TETH
+071D; SYRIAC LETTER YUDH; D; YUDH
+071F; SYRIAC LETTER KAPH; D; KAPH
+0720; SYRIAC LETTER LAMADH; D; LAMADH
+0721; SYRIAC LETTER MIM; D; MIM
+0722; SYRIAC LETTER NUN; D; NUN
+0723; SYRIAC LETTER SEMKATH; D; SEMKATH
+0725; SYRIAC LETTER E; D; E
+0726; SYRIAC LETTER PE; D; PE
+0728; SYRIAC LETTER SADHE; R; SADHE
+0729; SYRIAC LETTER QAPH; D; QAPH
+072A; SYRIAC LETTER RISH; R; DALATH RISH
+072B; SYRIAC LETTER SHIN; D; SHIN
+072C; SYRIAC LETTER TAW; R; TAW
+"""
+
+
+def ucd_joining_types() -> dict[str, str]:
+  """Label name -> Joining_Type, from the UCD lines (names as the project spells them)."""
+  types = {}
+  for line in UCD_ARABIC_SHAPING.splitlines():
+    code, name, joining, _ = (field.strip() for field in line.split(';'))
+    label = name.removeprefix('SYRIAC LETTER ').lower()
+    types[label] = joining
+    assert chr(int(code, 16)) == synthetic.LETTERS[synthetic.LETTER_NAMES.index(label)].char
+  return types
+
+
+@pytest.mark.parametrize('name', synthetic.LETTER_NAMES)
+def test_each_letter_joins_as_unicode_says(name):
+  letter = synthetic.LETTERS[synthetic.LETTER_NAMES.index(name)]
+  joining = ucd_joining_types()[name]
+  assert letter.joins_left == (joining == 'D')
+  assert letter.forms == (('isolated', 'initial', 'medial', 'final') if joining == 'D'
+                          else ('isolated', 'final'))
+
+
+def test_a_font_without_shaping_gives_isolated_unjoined_letters():
+  masters = synthetic.load_masters()
+  unshaped = [masters.design(f) for f in range(masters.num_fonts) if not masters.shaped[f]]
+  assert unshaped == ['Unifont Regular']
+  hand = dataclasses.replace(
+      hand_module.sample_hand(np.random.default_rng(0), (500, 1300), masters.scripts),
+      font=unshaped_font(masters))
+  for s in range(40):
+    sample = render.render_sample(masters, hand, np.random.default_rng([9, s]), s % 22, 32,
+                                  context=True)
+    assert sample.form == 'isolated'
+  word = words.unjoined(words.sample_word(np.random.default_rng(0), 1, 'medial'))
+  assert not word.joins
+  assert set(word.forms) <= {'isolated', None}
+  gap, space = 7.0, 20.0
+  advances = masters.advances[unshaped_font(masters)]
+  positions = words.advance_positions(word, advances, gap, space)
+  widths = [space if letter is None else advances[letter, 0] for letter in word.letters]
+  # Every token sits a gap to the left of the one before it: no two letters abut as a joined
+  # pair would.
+  np.testing.assert_allclose(-np.diff(positions), np.array(widths[1:]) + gap)
+
+
+def unshaped_font(masters) -> int:
+  return int(np.flatnonzero(~masters.shaped)[0])
 
 
 def test_every_class_present_with_counts_skewed_like_syriac_text(small_set):
@@ -153,26 +238,33 @@ def test_without_context_only_letters_are_written_and_they_are_the_same(tmp_path
         read_png(os.path.join(with_context, 'letters', row['image'])))
 
 
-def test_committed_masters_have_distinct_positional_forms():
+def test_committed_masters_cover_two_scripts():
   masters = synthetic.load_masters()
-  assert masters.num_fonts == 4
-  assert list(masters.shaped) == [True, True, True, False]
-  assert synthetic.FORMS == ('isolated', 'initial', 'medial', 'final')
+  assert masters.scripts == ('estrangela',) * 4 + ('serto',) * 3
+  assert masters.script_names == ('estrangela', 'serto')
+  assert [masters.design(f) for f in range(masters.num_fonts)] == [
+      'Noto Sans Syriac Regular', 'Noto Sans Syriac Thin', 'Noto Sans Syriac Black',
+      'Unifont Regular', 'Noto Sans Syriac Western Regular',
+      'Noto Sans Syriac Western Thin Regular', 'Noto Sans Syriac Western Black Regular']
+  assert list(masters.shaped) == [True, True, True, False, True, True, True]
+
+
+@pytest.mark.parametrize('name', synthetic.LETTER_NAMES)
+def test_committed_masters_give_each_letter_its_own_forms(name):
+  """In every font that shapes, a dual-joining letter's initial form differs from its isolated
+  one and its medial from its final one (by more than 20 pixels of ink); a right-joining letter
+  has no initial or medial master at all."""
+  masters = synthetic.load_masters()
+  i = synthetic.LETTER_NAMES.index(name)
   isolated, initial, medial, final = range(4)
-  noto = masters.bitmaps[0].astype(int)
-  dual = [i for i, letter in enumerate(synthetic.LETTERS) if letter.joins_left]
-
-  def differs(a, b):
-    """Whether two (letter, form) masters differ by more than 20 pixels' worth of ink."""
-    return np.abs(noto[a] - noto[b]).sum() > 255 * 20
-
-  assert sum(differs((i, initial), (i, isolated)) for i in dual) >= 12
-  assert sum(differs((i, medial), (i, final)) for i in dual) >= 12
-  kaph = synthetic.LETTER_NAMES.index('kaph')
-  assert differs((kaph, final), (kaph, initial))
-  for i, letter in enumerate(synthetic.LETTERS):
-    if not letter.joins_left:
-      assert not masters.bitmaps[:, i, initial].any() and not masters.bitmaps[:, i, medial].any()
+  for font in np.flatnonzero(masters.shaped):
+    bitmaps = masters.bitmaps[font, i].astype(int)
+    assert bitmaps[isolated].any() and bitmaps[final].any(), (name, font)
+    if synthetic.LETTERS[i].joins_left:
+      assert np.abs(bitmaps[initial] - bitmaps[isolated]).sum() > 255 * 20, (name, font)
+      assert np.abs(bitmaps[medial] - bitmaps[final]).sum() > 255 * 20, (name, font)
+    else:
+      assert not bitmaps[initial].any() and not bitmaps[medial].any(), (name, font)
 
 
 def test_masters_share_a_baseline_so_joined_forms_connect():
@@ -239,7 +331,15 @@ def test_hand_drifts_with_the_date_in_the_images(tmp_path):
     ink[row['manuscript']].append((image < threshold).mean())
   dates = np.array([hand['date'] for hand in hands], np.float64)
   mean_ink = np.array([np.mean(ink[hand['manuscript']]) for hand in hands])
-  assert np.corrcoef(dates, mean_ink)[0, 1] < -0.5
+  # Fonts of the two scripts carry different amounts of ink whatever the date, so the drift is
+  # measured within each script: both are centred on their script's mean.
+  scripts = np.array([hand['script'] for hand in hands])
+  centred_dates = dates.copy()
+  for script in np.unique(scripts):
+    mine = scripts == script
+    centred_dates[mine] -= dates[mine].mean()
+    mean_ink[mine] -= mean_ink[mine].mean()
+  assert np.corrcoef(centred_dates, mean_ink)[0, 1] < -0.5
   for key, sign in (('slant', 1), ('pen_width', -1), ('width', -1)):
     values = np.array([hand[key] for hand in hands])
     assert sign * np.corrcoef(dates, values)[0, 1] > 0.5, key
@@ -251,6 +351,13 @@ def test_params_are_validated():
   with pytest.raises(ConfigError, match='date_range'):
     synthetic.SyntheticParams(date_range=(1300, 500))
   assert synthetic.SyntheticParams(fonts=['a.ttf']).fonts == ('a.ttf',)
+
+
+def test_font_specs_name_their_script():
+  assert masters_module.parse_font('/f/SertoJerusalem.otf:Serto') == ('/f/SertoJerusalem.otf',
+                                                                      'serto')
+  assert masters_module.parse_font('/f/Estrangelo.otf') == ('/f/Estrangelo.otf', 'estrangela')
+  assert masters_module.parse_font('C:/fonts/x.ttf') == ('C:/fonts/x.ttf', 'estrangela')
 
 
 def test_generate_refuses_a_folder_with_files(tmp_path):
@@ -317,6 +424,6 @@ def test_generated_letters_load_through_the_folder_loader(small_set):
   dataset = folders.load_image_folder(os.path.join(small_set, 'letters'))
   assert len(dataset) == 300
   assert dataset.vocabulary.labels == tuple(sorted(synthetic.LETTER_NAMES))
-  assert sorted(dataset.metadata) == ['date', 'form', 'manuscript']
+  assert sorted(dataset.metadata) == ['date', 'font', 'form', 'manuscript', 'script']
   # The loader turns dark-on-light scans into bright ink on dark, the project's convention.
   assert np.median(dataset.images) < 64

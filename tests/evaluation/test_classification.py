@@ -1,8 +1,11 @@
 """Classification metrics on hand-made predictions."""
 
+import ml_collections
 import numpy as np
 
+from hwr_jax.data.dataset import DataInfo, LetterDataset
 from hwr_jax.data.vocabulary import Vocabulary
+from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.evaluation import classification
 
 VOCAB = Vocabulary(('alaph', 'beth', 'gamal'))
@@ -49,3 +52,25 @@ def test_confusion_image_shades_each_cell_by_its_rate_in_the_true_class():
     assert cell_colour(image, row, column) == (255, 255, 255)
   for column in range(3):  # a class absent from the set: grey, neither right nor wrong
     assert cell_colour(image, 2, column) == (200, 200, 200)
+
+
+def test_evaluator_reports_accuracy_per_script_when_asked():
+  vocabulary = Vocabulary(('a', 'b'))
+  dataset = LetterDataset(
+      images=np.zeros((5, 4, 4), np.uint8), labels=np.array([0, 1, 0, 1, 1], np.int32),
+      vocabulary=vocabulary, names=np.array([f'{i}.png' for i in range(5)]),
+      metadata={'script': np.array(['serto', 'serto', 'estrangela', 'estrangela', 'serto'])})
+  logits = np.eye(2)[[0, 0, 0, 1, 1]]
+  info = DataInfo(vocabulary, (4, 4), (2, 3))
+  result = EvalResult({})
+  settings = ml_collections.ConfigDict({'type': 'classification', 'by': 'script,scribe'})
+  classification.Evaluator(None, info, settings)('test', dataset, {'logits': logits}, result,
+                                                  None)
+  assert result.scalars['test'] == {'accuracy': 0.8, 'accuracy_script_estrangela': 1.0,
+                                    'accuracy_script_serto': 2 / 3}
+  assert result.report['test']['by_script'] == {
+      'estrangela': {'accuracy': 1.0, 'count': 2}, 'serto': {'accuracy': 2 / 3, 'count': 3}}
+  plain = EvalResult({})
+  classification.Evaluator(None, info, ml_collections.ConfigDict({'type': 'classification'}))(
+      'test', dataset, {'logits': logits}, plain, None)
+  assert plain.scalars['test'] == {'accuracy': 0.8}

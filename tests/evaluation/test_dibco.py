@@ -2,10 +2,14 @@
 
 import math
 
+import ml_collections
 import numpy as np
 import pytest
 
+from hwr_jax.data.dataset import LetterDataset, PageSet
+from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.evaluation import dibco
+from hwr_jax.evaluation.result import EvalResult
 
 # The sum of the 24 unnormalised weights 1/d of the 5x5 window: four neighbours at 1, four at
 # sqrt(2), four at 2, eight at sqrt(5) and four at sqrt(8).
@@ -193,3 +197,35 @@ def test_report_and_measures_reject_mismatches():
     dibco.dibco_report([truth], [truth, truth], ['a'])
   with pytest.raises(ValueError):
     dibco.f_measure(truth[:, :-1], truth)
+
+
+def test_the_evaluator_scores_crops_and_pages_alike_and_counts_what_is_infinite(tmp_path):
+  truths = [bar(), bar(16, 18), np.zeros((7, 18), bool)]
+  outputs = [truths[0].copy(), np.roll(truths[1], 1, axis=0), np.zeros((7, 18), bool)]
+  outputs[2][0, 0] = True
+  config = ml_collections.ConfigDict({'denoiser': {'threshold': 0.5}})
+  evaluator = dibco.Evaluator(config, None, ml_collections.ConfigDict({'type': 'dibco'}))
+  pages = PageSet(tuple(np.where(t, 255, 0).astype(np.uint8) for t in truths),
+                  np.array(['a', 'b', 'c']), tuple(np.where(t, 255, 0).astype(np.uint8)
+                                                   for t in truths))
+  result = EvalResult(scalars={})
+  evaluator('pages', pages, {'ink_probability': [o.astype(np.float32) for o in outputs]},
+            result, str(tmp_path))
+  rows = dibco.dibco_report(outputs, truths, ['a', 'b', 'c'])['per_image']
+  assert result.report['pages']['dibco']['per_image'] == rows
+  totals = result.scalars['pages']
+  # The perfect page has an infinite PSNR and the false ink on the blank one an infinite DRD:
+  # each mean is over the other images, and they are counted.
+  assert (totals['perfect_images'], totals['infinite_drd_images']) == (1, 1)
+  assert totals['psnr'] == pytest.approx(np.mean([rows[1]['psnr'], rows[2]['psnr']]))
+  assert totals['drd'] == pytest.approx(np.mean([rows[0]['drd'], rows[1]['drd']]))
+  assert totals['f_measure'] == pytest.approx(np.mean([row['f_measure'] for row in rows]))
+  assert (tmp_path / 'dibco_pages.md').is_file()
+  # Crops of one size, stacked, give the same figures.
+  crops = EvalResult(scalars={})
+  stacked = np.stack([np.where(t, 255, 0) for t in truths[::2]]).astype(np.uint8)
+  dataset = LetterDataset(stacked, np.zeros(2, np.int32), Vocabulary(('?',)),
+                          np.array(['a', 'c']), targets=stacked)
+  evaluator('crops', dataset, {'ink_probability': np.stack(outputs[::2]).astype(np.float32)},
+            crops, None)
+  assert crops.report['crops']['dibco']['per_image'] == [rows[0], rows[2]]

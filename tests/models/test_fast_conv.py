@@ -30,7 +30,20 @@ CONVS = [
     (3, 8, 7, 2, 4, 2, TORCH_P1),
     (2, 12, 3, 5, 5, 2, ((2, 2), (2, 2))),  # 5x5 stride-2 variants
     (2, 11, 1, 3, 5, 2, ((2, 2), (2, 2))),
-    (2, 9, 3, 5, 3, 1, 'SAME'),  # the deeper blocks' 3x3 (left to lax)
+    (2, 9, 3, 5, 3, 1, 'SAME'),
+    # Every stride-1 geometry of the models, fewer channels: the CNN classifiers' first layer
+    # (1 channel: the gathered-taps kernel gradient) and their wider ones on the 32/16/8,
+    # 28/14/7 and 64 maps, the deeper GANs' 3x3 from 4x4 to 32x32.
+    (2, 32, 1, 4, 3, 1, 'SAME'),
+    (2, 16, 4, 8, 3, 1, 'SAME'),
+    (2, 8, 6, 6, 3, 1, 'SAME'),
+    (2, 28, 1, 3, 3, 1, 'SAME'),
+    (2, 7, 5, 7, 3, 1, 'SAME'),
+    (1, 64, 2, 3, 3, 1, 'SAME'),
+    (3, 4, 8, 8, 3, 1, 'SAME'),
+    (2, 9, 3, 4, 3, 1, 'VALID'),  # and stride-1 paddings no model uses
+    (2, 6, 3, 4, 3, 1, ((2, 0), (0, 2))),
+    (2, 6, 3, 4, 2, 1, 'SAME'),
     (2, 7, 6, 1, 7, 1, 'VALID'),  # the discriminator's last layer, 7x7 -> 1x1
     (2, 9, 3, 5, 3, 2, 'SAME'),
     (2, 10, 3, 5, 1, 2, 'VALID'),
@@ -101,6 +114,12 @@ def test_batch_chunks_match_lax(op, reference, case, monkeypatch):
   monkeypatch.setattr(fast_conv, '_CONV_CHUNK_BYTES', two_examples)
   monkeypatch.setattr(fast_conv, '_KERNEL_GRADIENT_CHUNK_BYTES', two_examples)
   assert_same(op, reference, case)
+
+
+def test_unit_stride_kernel_gradient_chunks_match_lax(monkeypatch):
+  # 9x9x4 to 9x9x3: chunks of 2 examples over a batch of 5.
+  monkeypatch.setattr(fast_conv, '_UNIT_STRIDE_CHUNK_BYTES', 2 * 4 * 9 * 9 * (4 + 3))
+  assert_same(fast_conv.conv, reference_conv, (5, 9, 4, 3, 3, 1, 'SAME'))
 
 
 @pytest.mark.parametrize('case', [c for c in TRANSPOSED if c[1] > 1 and c[5] > 1], ids=str)

@@ -2,6 +2,7 @@
 
 import os
 
+import jax
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,10 +10,11 @@ from PIL import Image
 from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import sources
-from hwr_jax.data.dataset import LetterDataset
+from hwr_jax.data.dataset import DataInfo, LetterDataset, PageSet
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.io_utils import read_json
+from hwr_jax.tasks import get_task_class
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
 
@@ -150,3 +152,66 @@ def test_a_conditional_denoiser_needs_labelled_letters(tmp_path):
                                         'data have 1 class'):
     loop.train_and_evaluate(config, str(tmp_path / 'run'))
   assert not (tmp_path / 'run').exists()
+
+
+@pytest.fixture(scope='module')
+def untrained():
+  """The tiny denoiser's task and its initial state: tiling and wiring need no training."""
+  config = load_config_file(TINY)
+  task = get_task_class('denoiser')(config, DataInfo(Vocabulary(('?',)), (16, 16), (1,)))
+  return task, task.init_state(jax.random.key(0))
+
+
+def paired_crops(count=5, size=(16, 16)):
+  rng = np.random.default_rng(1)
+  images = rng.integers(0, 256, (count, *size)).astype(np.uint8)
+  targets = np.where(images > 180, 255, 0).astype(np.uint8)
+  return LetterDataset(images, np.zeros(count, np.int32), Vocabulary(('?',)),
+                       np.array([f'c{i}.png' for i in range(count)]), targets=targets)
+
+
+def test_a_crop_of_the_model_size_is_binarised_as_the_model_answers_it(untrained):
+  task, state = untrained
+  crops = paired_crops()
+  tiled = list(task.page_probabilities(state, crops.images))
+  np.testing.assert_allclose(np.stack(tiled), task.probabilities(state, crops), rtol=1e-5,
+                             atol=1e-6)
+  answers = task.answers(state, crops)['image'] > 0
+  np.testing.assert_array_equal(np.stack(list(task.binarise_pages(state, crops.images))),
+                                answers)
+  # The same crops as pages are scored exactly as the stacked crops are.
+  pages = PageSet(tuple(crops.images), crops.names, tuple(crops.targets))
+  as_crops = task.evaluate(state, {'set': crops}, None).scalars['set']
+  as_pages = task.evaluate(state, {'set': pages}, None).scalars['set']
+  assert as_pages.keys() == as_crops.keys() >= {'f_score', 'f_measure', 'pseudo_f_measure',
+                                                'psnr', 'drd'}
+  for key, value in as_crops.items():
+    assert as_pages[key] == pytest.approx(value, rel=1e-6), key
+
+
+def test_pages_of_any_size_are_answered_at_their_size_with_a_picture(untrained, tmp_path):
+  task, state = untrained
+  rng = np.random.default_rng(2)
+  shapes = [(40, 37), (9, 30), (16, 16)]
+  images = tuple(rng.integers(0, 256, shape).astype(np.uint8) for shape in shapes)
+  pages = PageSet(images, np.array(['a.png', 'b.png', 'c.png']),
+                  tuple(np.where(image > 200, 255, 0).astype(np.uint8) for image in images))
+  probabilities = task.outputs(state, pages)['ink_probability']
+  assert [p.shape for p in probabilities] == shapes
+  assert all(0.0 <= p.min() and p.max() <= 1.0 for p in probabilities)
+  task.evaluate(state, {'pages': pages}, str(tmp_path))
+  picture = np.asarray(Image.open(tmp_path / 'denoise_pages.png'))
+  assert picture.shape == (40, 3 * 37 + 16)
+  report = read_json(str(tmp_path / 'report.json'))['pages']
+  assert [row['name'] for row in report['dibco']['per_image']] == ['a.png', 'b.png', 'c.png']
+  assert (tmp_path / 'dibco_pages.md').is_file() and (tmp_path / 'fscore_pages.md').is_file()
+
+
+def test_a_conditional_denoiser_does_not_binarise_pages():
+  config = load_config_file(TINY)
+  config.model.conditional = True
+  task = get_task_class('denoiser')(config, DataInfo(Vocabulary(('a', 'b')), (16, 16), (1, 1)))
+  assert not task.binarises_pages
+  with pytest.raises(ConfigError, match='conditional denoiser reads each letter'):
+    list(task.page_probabilities(task.init_state(jax.random.key(0)), [np.zeros((20, 20),
+                                                                                np.uint8)]))

@@ -17,7 +17,8 @@ Pen width is clipped to [0.10, 0.32] and width to [0.75, 1.3], so that no hand i
 read. Over the default 500-1300 range the drift is 0.0375 of slant, 0.011 of pen width and
 0.03 of width per century; across manuscripts each of the three correlates with the date at
 about r = 0.8.
-Nothing else depends on the date: the font master, size, baseline tilt, letter spacing, ink,
+Nothing else depends on the date: the script (Estrangela or Serto, one per manuscript, each as
+likely), the font master of that script, size, baseline tilt, letter spacing, ink,
 paper, noise and distortion strength are drawn independently, so they are nuisances a dating
 model must learn to ignore.
 """
@@ -25,6 +26,7 @@ model must learn to ignore.
 from __future__ import annotations
 
 import dataclasses
+from typing import Sequence
 
 import numpy as np
 
@@ -38,7 +40,9 @@ class Hand:
   """The style of one manuscript; sizes are in body heights unless a unit is given.
 
   date:            year the manuscript was written.
-  font:            index of the glyph master font the scribe's letter shapes come from.
+  script:          the script the manuscript is written in.
+  font:            index of the glyph master font the scribe's letter shapes come from, one
+                   of those of `script`.
   slant:           shear, columns per row of height; positive leans the tops right.
   pen_width:       stroke width, in body heights.
   width:           horizontal stretch of every letter.
@@ -58,6 +62,7 @@ class Hand:
   """
 
   date: int
+  script: str
   font: int
   slant: float
   pen_width: float
@@ -87,14 +92,23 @@ def _drift(rng: np.random.Generator, t: float, line: tuple[float, float, float])
   return float(intercept + slope * t + spread * rng.standard_normal())
 
 
-def sample_hand(rng: np.random.Generator, date_range: tuple[int, int], num_fonts: int) -> Hand:
-  """Draws a manuscript's date, uniform over `date_range`, and the hand that goes with it."""
+def sample_hand(rng: np.random.Generator, date_range: tuple[int, int],
+                font_scripts: Sequence[str]) -> Hand:
+  """Draws a manuscript's date, uniform over `date_range`, and the hand that goes with it.
+
+  `font_scripts` is the script of each glyph master font. The script is drawn first, each one
+  as likely however many fonts it has, then a font of that script.
+  """
   first, last = date_range
   date = int(rng.integers(first, last + 1))
   t = (date - first) / (last - first) if last > first else 0.5
+  scripts = tuple(dict.fromkeys(font_scripts))
+  script = scripts[int(rng.integers(len(scripts)))]
+  fonts = [i for i, name in enumerate(font_scripts) if name == script]
   return Hand(
       date=date,
-      font=int(rng.integers(num_fonts)),
+      script=script,
+      font=fonts[int(rng.integers(len(fonts)))],
       slant=_drift(rng, t, SLANT_DRIFT),
       pen_width=float(np.clip(_drift(rng, t, PEN_WIDTH_DRIFT), 0.1, 0.32)),
       width=float(np.clip(_drift(rng, t, WIDTH_DRIFT), 0.75, 1.3)),

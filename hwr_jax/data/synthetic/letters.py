@@ -1,9 +1,11 @@
 """The 22 letters of the Syriac alphabet, their joining behaviour and how often they occur.
 
-Syriac is written right to left and most letters join to the next letter on their left. Seven
-letters (alaph, dalath, he, waw, zain, sadhe, rish) join only to the letter on their right, so
-they have an isolated and a final form but no initial or medial one; a letter after them starts
-a new joined group. The positional form of a letter in a word is therefore a function of the
+Syriac is written right to left and most letters join to the next letter on their left. Eight
+letters (alaph, dalath, he, waw, zain, sadhe, rish, taw) join only to the letter on their right,
+so they have an isolated and a final form but no initial or medial one; a letter after them
+starts a new joined group. Which letters do is Unicode's Joining_Type property (D: dual-joining,
+R: right-joining), stated in JOINING_TYPES below because Python's unicodedata does not expose
+it. The positional form of a letter in a word is therefore a function of the
 letter sequence alone (see `positional_forms`), which is how the generator builds words whose
 forms agree with their neighbours.
 
@@ -21,13 +23,31 @@ ISOLATED, INITIAL, MEDIAL, FINAL = 'isolated', 'initial', 'medial', 'final'
 FORMS = (ISOLATED, INITIAL, MEDIAL, FINAL)
 
 
+# Joining_Type of the 22 letters, from the Unicode Character Database's ArabicShaping.txt
+# (Unicode 16.0.0, https://www.unicode.org/Public/16.0.0/ucd/ArabicShaping.txt), lines
+# 0710..072C. The variant letters of that block (gamal garshuni, dotless dalath-rish, yudh he,
+# final semkath, reversed pe, the Persian and Sogdian letters) are not among the 22.
+DUAL_JOINING, RIGHT_JOINING = 'D', 'R'
+JOINING_TYPES = {
+    0x0710: 'R', 0x0712: 'D', 0x0713: 'D', 0x0715: 'R', 0x0717: 'R', 0x0718: 'R',
+    0x0719: 'R', 0x071A: 'D', 0x071B: 'D', 0x071D: 'D', 0x071F: 'D', 0x0720: 'D',
+    0x0721: 'D', 0x0722: 'D', 0x0723: 'D', 0x0725: 'D', 0x0726: 'D', 0x0728: 'R',
+    0x0729: 'D', 0x072A: 'R', 0x072B: 'D', 0x072C: 'R',
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Letter:
-  """One letter: its label name, its Unicode code point and whether it joins to the left."""
+  """One letter: its label name and its Unicode code point."""
 
   name: str
   code_point: int
-  joins_left: bool
+
+  @property
+  def joins_left(self) -> bool:
+    """Whether the letter connects to the one after it (on its left): dual-joining letters do,
+    right-joining ones never."""
+    return JOINING_TYPES[self.code_point] == DUAL_JOINING
 
   @property
   def char(self) -> str:
@@ -39,28 +59,28 @@ class Letter:
 
 
 LETTERS = (
-    Letter('alaph', 0x0710, False),
-    Letter('beth', 0x0712, True),
-    Letter('gamal', 0x0713, True),
-    Letter('dalath', 0x0715, False),
-    Letter('he', 0x0717, False),
-    Letter('waw', 0x0718, False),
-    Letter('zain', 0x0719, False),
-    Letter('heth', 0x071A, True),
-    Letter('teth', 0x071B, True),
-    Letter('yudh', 0x071D, True),
-    Letter('kaph', 0x071F, True),
-    Letter('lamadh', 0x0720, True),
-    Letter('mim', 0x0721, True),
-    Letter('nun', 0x0722, True),
-    Letter('semkath', 0x0723, True),
-    Letter('e', 0x0725, True),
-    Letter('pe', 0x0726, True),
-    Letter('sadhe', 0x0728, False),
-    Letter('qaph', 0x0729, True),
-    Letter('rish', 0x072A, False),
-    Letter('shin', 0x072B, True),
-    Letter('taw', 0x072C, True),
+    Letter('alaph', 0x0710),
+    Letter('beth', 0x0712),
+    Letter('gamal', 0x0713),
+    Letter('dalath', 0x0715),
+    Letter('he', 0x0717),
+    Letter('waw', 0x0718),
+    Letter('zain', 0x0719),
+    Letter('heth', 0x071A),
+    Letter('teth', 0x071B),
+    Letter('yudh', 0x071D),
+    Letter('kaph', 0x071F),
+    Letter('lamadh', 0x0720),
+    Letter('mim', 0x0721),
+    Letter('nun', 0x0722),
+    Letter('semkath', 0x0723),
+    Letter('e', 0x0725),
+    Letter('pe', 0x0726),
+    Letter('sadhe', 0x0728),
+    Letter('qaph', 0x0729),
+    Letter('rish', 0x072A),
+    Letter('shin', 0x072B),
+    Letter('taw', 0x072C),
 )
 
 LETTER_NAMES = tuple(letter.name for letter in LETTERS)

@@ -2,13 +2,16 @@
 
 The generator never touches a font at run time unless the user asks for one: the default
 masters are committed as `glyph_masters.npz` (rendered by scripts/render_glyph_masters.py from
-Noto Sans Syriac Regular, Thin and Black and GNU Unifont), so the default data set is the same
-on every machine whatever fonts it has installed.
+Noto Sans Syriac Regular, Thin and Black and GNU Unifont, in the Estrangela script, and Noto Sans
+Syriac Western Regular, Thin and Black, in the Serto script), so the default data set is the
+same on every machine whatever fonts it has installed. Every font is recorded with its script,
+and a synthetic manuscript is written in one script.
 
 Positional forms come from OpenType shaping (Pillow's raqm layout): a zero-width joiner on the
 side(s) where a letter joins makes the shaper pick the initial, medial or final glyph, exactly
 as inside a word. Unifont has no Syriac shaping rules, so its four forms are all the isolated
-glyph; `shaped` records which fonts really have distinct forms.
+glyph; `shaped` records which fonts really have distinct forms, and the generator draws only
+isolated forms, unjoined, from a font that has none.
 
 Layout of the masters: every bitmap is coverage (0 = paper, 255 = ink) on one canvas shared by
 all fonts, letters and forms, with the baseline on row `baseline` and the left end of the
@@ -38,12 +41,7 @@ from hwr_jax.data.synthetic.letters import LETTERS, MEDIAL
 from hwr_jax.errors import DataError
 
 DEFAULT_MASTERS_PATH = os.path.join(os.path.dirname(__file__), 'glyph_masters.npz')
-DEFAULT_FONTS = (
-    '/usr/share/fonts/truetype/noto/NotoSansSyriac-Regular.ttf',
-    '/usr/share/fonts/truetype/noto/NotoSansSyriac-Thin.ttf',
-    '/usr/share/fonts/truetype/noto/NotoSansSyriac-Black.ttf',
-    '/usr/share/fonts/opentype/unifont/unifont.otf',
-)
+ESTRANGELA, SERTO = 'estrangela', 'serto'
 BODY_HEIGHT = 30
 # Room around the union of all glyph boxes, so that thickening strokes by a few pixels and
 # the signed distance field around them stay inside the canvas.
@@ -68,6 +66,7 @@ class GlyphMasters:
   fonts:         one line per font: family, style and version from its name table, and the
                  pixel size it was drawn at.
   font_files:    the file name each font came from, with the start of its SHA-256.
+  scripts:       the script each font writes ('estrangela', 'serto', or a user's name).
   """
 
   bitmaps: np.ndarray
@@ -79,6 +78,7 @@ class GlyphMasters:
   shaped: np.ndarray
   fonts: tuple[str, ...]
   font_files: tuple[str, ...]
+  scripts: tuple[str, ...]
 
   @property
   def num_fonts(self) -> int:
@@ -87,6 +87,16 @@ class GlyphMasters:
   @property
   def canvas_shape(self) -> tuple[int, int]:
     return tuple(self.bitmaps.shape[-2:])
+
+  @property
+  def script_names(self) -> tuple[str, ...]:
+    """The scripts of the fonts, each once, in the order they first appear."""
+    return tuple(dict.fromkeys(self.scripts))
+
+  def design(self, font: int) -> str:
+    """A font's family and style (its description without version and size): the name a
+    design split holds out."""
+    return self.fonts[font].split(',')[0]
 
   @functools.cached_property
   def signed_distances(self) -> np.ndarray:
@@ -113,7 +123,8 @@ class GlyphMasters:
   def describe(self) -> dict:
     """What meta.json records about the masters a data set was drawn from."""
     return {'fonts': list(self.fonts), 'font_files': list(self.font_files),
-            'shaped': [bool(s) for s in self.shaped], 'body_height': float(self.body_height)}
+            'scripts': list(self.scripts), 'shaped': [bool(s) for s in self.shaped],
+            'body_height': float(self.body_height)}
 
   def save(self, path: str) -> None:
     """Writes the masters as a compressed npz (strings as unicode arrays, no pickles)."""
@@ -121,7 +132,7 @@ class GlyphMasters:
         path, bitmaps=self.bitmaps, advances=self.advances, baseline=self.baseline,
         origin=self.origin, body_height=self.body_height, stroke_widths=self.stroke_widths,
         shaped=self.shaped, fonts=np.array(self.fonts), font_files=np.array(self.font_files),
-        letters=np.array(LETTER_NAMES), forms=np.array(FORMS),
+        scripts=np.array(self.scripts), letters=np.array(LETTER_NAMES), forms=np.array(FORMS),
         renderer=np.array(f'Pillow {PIL.__version__}, raqm {features.version("raqm")}'))
 
 
@@ -236,14 +247,24 @@ def _sized_font(path: str, body_height: float) -> ImageFont.FreeTypeFont:
   return _open_font(path, max(8, round(_PROBE_SIZE * body_height / float(np.median(heights)))))
 
 
-def render_masters(font_paths: Sequence[str], body_height: float = BODY_HEIGHT) -> GlyphMasters:
-  """Renders every positional form of the 22 letters from each font file.
+def parse_font(spec: str) -> tuple[str, str]:
+  """'path[:script]' -> (path, script); without a script, the font writes Estrangela, the
+  script of the default masters' majority and of most printed Syriac fonts."""
+  path, colon, script = spec.rpartition(':')
+  if not colon or not script or '/' in script or '.' in script:
+    return spec, ESTRANGELA
+  return path, script.strip().lower()
+
+
+def render_masters(font_specs: Sequence[str], body_height: float = BODY_HEIGHT) -> GlyphMasters:
+  """Renders every positional form of the 22 letters from each font, given as 'path[:script]'.
 
   This is the one code path for the committed default masters and for a user's own fonts
   (Estrangela, Serto, East Syriac, ...), so both are laid out and sized identically.
   """
-  if not font_paths:
+  if not font_specs:
     raise DataError('render_masters needs at least one font file')
+  font_paths, scripts = zip(*(parse_font(spec) for spec in font_specs))
   fonts = [_sized_font(path, body_height) for path in font_paths]
   slots = [(letter, form) for letter in LETTERS for form in FORMS]
   boxes = np.array([[_ink_box(font, _shaped_text(letter.char, form)) for letter, form in slots]
@@ -278,7 +299,7 @@ def render_masters(font_paths: Sequence[str], body_height: float = BODY_HEIGHT) 
       body_height=float(body_height),
       stroke_widths=np.array([_stroke_width(b[:, isolated]) for b in bitmaps], np.float32),
       shaped=np.array([_has_positional_forms(b) for b in bitmaps]),
-      fonts=tuple(descriptions), font_files=tuple(files))
+      fonts=tuple(descriptions), font_files=tuple(files), scripts=tuple(scripts))
 
 
 @functools.lru_cache(maxsize=4)
@@ -293,7 +314,8 @@ def load_masters(path: str = DEFAULT_MASTERS_PATH) -> GlyphMasters:
           origin=int(data['origin']), body_height=float(data['body_height']),
           stroke_widths=data['stroke_widths'], shaped=data['shaped'],
           fonts=tuple(str(s) for s in data['fonts']),
-          font_files=tuple(str(s) for s in data['font_files']))
+          font_files=tuple(str(s) for s in data['font_files']),
+          scripts=tuple(str(s) for s in data['scripts']))
   except FileNotFoundError as e:
     raise DataError(f'glyph masters not found: {path}') from e
   except (KeyError, ValueError, OSError) as e:

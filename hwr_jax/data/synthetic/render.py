@@ -8,11 +8,15 @@ is the centre letter's ink thresholded at half coverage. Targets and context cro
 align pixel for pixel, and the target holds only the centre letter: that is the letter a
 restoration model is asked to recover, the neighbours being clutter.
 
-The crop is centred on the letter's ink box, as a segmenter would cut it out, at a scale where
-the hand's body height is `NOMINAL_BODY` of the crop. A letter too large for the crop after
-its affine distortion is shrunk until it fits, and its random shift is limited to the room
-left, so a crop does not cut its own letter (elastic bending may still move an extreme stroke
-by a pixel).
+The crop is centred horizontally on the letter's ink and vertically on the body of the line
+(half a body height above the baseline), as a glyph cut from a text line at the line's height,
+at a scale where the hand's body height is `NOMINAL_BODY` of the crop. The letter keeps its
+height on the line: that is what tells an initial yudh, which stands above the baseline, from
+an initial nun of nearly the same stroke, which sits on it (centred on their ink, as generator
+1.0 cut them, the two were the main job's commonest confusion). A letter too large for the
+crop after its affine distortion is shrunk until it fits about the body's centre, and its
+random shift is limited to the room left, so a crop does not cut its own letter (elastic
+bending may still move an extreme stroke by a pixel).
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ import numpy as np
 from hwr_jax.data.synthetic import distort
 from hwr_jax.data.synthetic.hand import Hand
 from hwr_jax.data.synthetic.letters import FORM_WEIGHTS_DUAL, FORM_WEIGHTS_RIGHT, FORMS
-from hwr_jax.data.synthetic.letters import JOINS_LEFT
+from hwr_jax.data.synthetic.letters import ISOLATED, JOINS_LEFT
 from hwr_jax.data.synthetic.masters import GlyphMasters
 from hwr_jax.data.synthetic.words import WORD_SPACE, advance_positions, neighbour_distance
-from hwr_jax.data.synthetic.words import sample_word
+from hwr_jax.data.synthetic.words import sample_word, unjoined
 
 # Body height of the hand as a fraction of the crop side.
 NOMINAL_BODY = 0.34
@@ -49,11 +53,16 @@ SHOW_THROUGH = 0.35
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
-  """The images of one letter instance, uint8 (size, size); context ones None if not asked."""
+  """The images of one letter instance, uint8 (size, size); context ones None if not asked.
+
+  context_binary is the context crop binarised without error: every letter's ink at half
+  coverage, dark (0) on white (255) as a binarisation tool writes it.
+  """
 
   form: str
   letter: np.ndarray
   context: Optional[np.ndarray] = None
+  context_binary: Optional[np.ndarray] = None
   clean: Optional[np.ndarray] = None
 
 
@@ -76,15 +85,19 @@ def _show_through(rng: np.random.Generator, coverage: np.ndarray) -> np.ndarray:
 
 def render_sample(masters: GlyphMasters, hand: Hand, rng: np.random.Generator, letter: int,
                   size: int, context: bool) -> Sample:
-  """Draws letter `letter` (index into LETTERS) in `hand`, in a form drawn from its weights.
+  """Draws letter `letter` (index into LETTERS) in `hand`, in a form drawn from its weights
+  (always isolated, with unjoined neighbours, from a font without positional forms).
 
   The letter crop uses the random stream before the context does, so a set generated without
   context crops has the very same letter crops as one with them.
   """
   form = FORMS[rng.choice(len(FORMS), p=FORM_WEIGHTS_DUAL if JOINS_LEFT[letter]
                           else FORM_WEIGHTS_RIGHT)]
-  form_index = FORMS.index(form)
   font = hand.font
+  shaped = bool(masters.shaped[font])
+  if not shaped:
+    form = ISOLATED
+  form_index = FORMS.index(form)
   body = masters.body_height
 
   slant = hand.slant + rng.normal(0.0, 0.05)
@@ -96,15 +109,18 @@ def render_sample(masters: GlyphMasters, hand: Hand, rng: np.random.Generator, l
   dilation = max(PEN_FOLLOW * (pen - stroke) / 2.0, -MAX_EROSION * stroke)
 
   top, left, bottom, right = masters.ink_boxes[font, letter, form_index]
-  anchor = np.array([(top + bottom) / 2.0, (left + right) / 2.0])
+  anchor = np.array([masters.baseline - body / 2.0, (left + right) / 2.0])
   matrix = distort.affine_matrix(scale, rotation, slant, width)
-  corners = np.array([[top, left], [top, right], [bottom, left], [bottom, right]]) - anchor
-  extents = np.ptp(corners @ matrix.T, axis=0) + 2.0 * max(dilation, 0.0) * scale
-  if extents.max() > FIT * size:
-    shrink = FIT * size / extents.max()
-    matrix, scale, extents = matrix * shrink, scale * shrink, extents * shrink
-  room = (FIT * size - extents) / 2.0
-  shift = np.clip(rng.normal(0.0, 0.025 * size, 2), -room, room)
+  corners = (np.array([[top, left], [top, right], [bottom, left], [bottom, right]]) - anchor
+             ) @ matrix.T
+  margin = max(dilation, 0.0) * scale
+  low, high = corners.min(axis=0) - margin, corners.max(axis=0) + margin
+  reach = np.maximum(-low, high)
+  if 2.0 * reach.max() > FIT * size:
+    shrink = FIT * size / (2.0 * reach.max())
+    matrix, scale, low, high = matrix * shrink, scale * shrink, low * shrink, high * shrink
+  half = FIT * size / 2.0
+  shift = np.clip(rng.normal(0.0, 0.025 * size, 2), -half - low, half - high)
   displacement = hand.elastic * size * distort.smooth_field(rng, size, 2)
   coords = distort.source_coordinates(size, matrix, anchor, shift, displacement)
   # Output pixels per master pixel across a stroke: the geometric mean of the axis scales.
@@ -118,6 +134,8 @@ def render_sample(masters: GlyphMasters, hand: Hand, rng: np.random.Generator, l
     return Sample(form=form, letter=letter_crop)
 
   word = sample_word(rng, letter, form)
+  if not shaped:
+    word = unjoined(word)
   gap = hand.spacing * body * rng.uniform(0.7, 1.3)
   positions = advance_positions(word, masters.advances[font], gap, WORD_SPACE * body + gap)
   field, column = neighbour_distance(masters, font, word, positions)
@@ -129,4 +147,6 @@ def render_sample(masters: GlyphMasters, hand: Hand, rng: np.random.Generator, l
   context_crop = _print(rng, hand, everything, noisier=CONTEXT_NOISE,
                         stain_rate=hand.stains * CONTEXT_STAINS, show_through=show_through)
   clean = np.where(centre >= 0.5, 255, 0).astype(np.uint8)
-  return Sample(form=form, letter=letter_crop, context=context_crop, clean=clean)
+  context_binary = np.where(everything >= 0.5, 0, 255).astype(np.uint8)
+  return Sample(form=form, letter=letter_crop, context=context_crop,
+                context_binary=context_binary, clean=clean)

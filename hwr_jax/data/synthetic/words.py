@@ -4,7 +4,9 @@ A context crop must show the centre letter in the form it was drawn in, so its n
 not arbitrary: a medial or final letter needs a preceding letter that joins to the left, an
 initial or medial one needs a following letter, and an isolated or final letter ends its word
 unless it is one of the letters that never join to the left. `sample_word` draws neighbours
-that satisfy these rules; `positional_forms` then gives every neighbour its own form.
+that satisfy these rules; `positional_forms` then gives every neighbour its own form. A font
+without positional forms (GNU Unifont) cannot join letters: its words are isolated forms side
+by side with a gap between every two (`unjoined`), which is how such a font prints Syriac.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Optional
 
 import numpy as np
 
-from hwr_jax.data.synthetic.letters import FINAL, FORMS, FREQUENCIES, INITIAL, JOINS_LEFT
+from hwr_jax.data.synthetic.letters import FINAL, FORMS, FREQUENCIES, INITIAL, ISOLATED
+from hwr_jax.data.synthetic.letters import JOINS_LEFT
 from hwr_jax.data.synthetic.letters import MEDIAL, joined_pair, positional_forms
 from hwr_jax.data.synthetic.masters import FAR, GlyphMasters
 
@@ -35,11 +38,20 @@ _RIGHT_ONLY = np.flatnonzero(~JOINS_LEFT)
 
 @dataclasses.dataclass(frozen=True)
 class Word:
-  """Letters (indices into LETTERS, None = space) in logical, right-to-left order."""
+  """Letters (indices into LETTERS, None = space) in logical, right-to-left order; `joins`
+  False when no two letters connect."""
 
   letters: tuple[Optional[int], ...]
   forms: tuple[Optional[str], ...]
   centre: int
+  joins: bool = True
+
+
+def unjoined(word: Word) -> Word:
+  """The same letters, each in its isolated form and none connected."""
+  return dataclasses.replace(
+      word, forms=tuple(None if letter is None else ISOLATED for letter in word.letters),
+      joins=False)
 
 
 def _draw_letter(rng: np.random.Generator, among: np.ndarray = _ALL) -> int:
@@ -84,7 +96,7 @@ def advance_positions(word: Word, advances: np.ndarray, gap: float, space: float
   """
   widths = np.array([space if letter is None else advances[letter, FORMS.index(form)]
                      for letter, form in zip(word.letters, word.forms)], np.float64)
-  seams = np.array([0.0 if joined_pair(right, left) else gap
+  seams = np.array([0.0 if word.joins and joined_pair(right, left) else gap
                     for right, left in zip(word.letters[:-1], word.letters[1:])])
   # steps[i] is how far token i's left end lies left of token i-1's left end.
   steps = np.concatenate([[0.0], widths[1:] + seams])

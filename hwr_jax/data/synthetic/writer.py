@@ -2,10 +2,13 @@
 
 Layout of a generated set (every PNG is 8-bit gray, dark ink on light paper, like a scan):
 
-  letters/labels.csv   image,label,manuscript,date,form (image = file name in that folder)
+  letters/labels.csv   image,label,manuscript,date,form,script,font (image = file name in that
+                       folder; font = the design the hand's letter shapes come from)
   letters/<id>.png     the letter crop, image_size x image_size
   context/labels.csv   the same rows
   context/<id>.png     the same letter instance with its word neighbours, on noisier paper
+  context_binary/      labels.csv and <id>.png: the context crop binarised without error (all
+                       ink black on white), the seed's "contextB" test set
   clean/<id>.png       0/255 target aligned with context/<id>.png: the centre letter's ink only
   meta.json            generator version, parameters, masters, counts, every manuscript's hand
 
@@ -41,16 +44,17 @@ from hwr_jax import io_utils
 from hwr_jax.data.synthetic.hand import sample_hand
 from hwr_jax.data.synthetic.letters import FORMS, LETTER_NAMES, LETTERS, class_quota
 from hwr_jax.data.synthetic.masters import DEFAULT_MASTERS_PATH, GlyphMasters, load_masters
-from hwr_jax.data.synthetic.masters import render_masters
+from hwr_jax.data.synthetic.masters import parse_font, render_masters
 from hwr_jax.data.synthetic.render import render_sample
 from hwr_jax.errors import ConfigError, DataError
 
-GENERATOR_VERSION = '1.0'
+GENERATOR_VERSION = '2.0'
 CACHE_ENV = 'HWR_JAX_CACHE'
 LABELS_FILE = 'labels.csv'
 META_FILE = 'meta.json'
-COLUMNS = ('image', 'label', 'manuscript', 'date', 'form')
+COLUMNS = ('image', 'label', 'manuscript', 'date', 'form', 'script', 'font')
 LETTERS_DIR, CONTEXT_DIR, CLEAN_DIR = 'letters', 'context', 'clean'
+CONTEXT_BINARY_DIR = 'context_binary'
 # zlib level for the PNGs; fixed because it is part of what makes the bytes reproducible.
 PNG_COMPRESSION = 6
 
@@ -63,8 +67,10 @@ class SyntheticParams:
   letters_per_manuscript: letter instances per manuscript.
   image_size:             side of every crop in pixels.
   seed:                   root of every random draw.
-  fonts:                  font files to draw letter shapes from; empty = the committed masters
-                          (Noto Sans Syriac Regular, Thin, Black and GNU Unifont).
+  fonts:                  font files to draw letter shapes from, each 'path[:script]' (no
+                          script: estrangela); empty = the committed masters (Noto Sans Syriac
+                          Regular, Thin, Black and GNU Unifont in Estrangela; Noto Sans Syriac
+                          Western Regular, Thin and Black in Serto).
   date_range:             first and last year a manuscript can be dated to.
   context:                whether to write context crops and their clean targets too.
   """
@@ -105,7 +111,7 @@ class SyntheticParams:
     """A hash of the parameters, the generator version and the bytes the glyphs come from,
     so that changing a font file or the committed masters never reuses a stale set."""
     digest = hashlib.sha256()
-    for path in self.fonts or (DEFAULT_MASTERS_PATH,):
+    for path in [parse_font(spec)[0] for spec in self.fonts] or [DEFAULT_MASTERS_PATH]:
       try:
         with open(path, 'rb') as f:
           digest.update(f.read())
@@ -137,7 +143,7 @@ def _write_labels(path: str, rows: list[tuple]) -> None:
 def _prepare_output(out_dir: str, context: bool) -> list[str]:
   if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
     raise DataError(f'synthetic output folder must be new or empty: {out_dir}')
-  folders = [LETTERS_DIR] + ([CONTEXT_DIR, CLEAN_DIR] if context else [])
+  folders = [LETTERS_DIR] + ([CONTEXT_DIR, CONTEXT_BINARY_DIR, CLEAN_DIR] if context else [])
   for folder in folders:
     os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
   return folders
@@ -158,7 +164,7 @@ def generate(out_dir: str, params: SyntheticParams = SyntheticParams()) -> str:
   form_counts = dict.fromkeys(FORMS, 0)
   for m in range(params.num_manuscripts):
     manuscript = f'ms{m:0{manuscript_digits}d}'
-    hand = sample_hand(_rng(params.seed, 1 + m), params.date_range, masters.num_fonts)
+    hand = sample_hand(_rng(params.seed, 1 + m), params.date_range, masters.scripts)
     hands.append({'manuscript': manuscript, **hand.describe()})
     for s, letter in enumerate(labels[m]):
       sample = render_sample(masters, hand, _rng(params.seed, 1 + m, 1 + s), int(letter),
@@ -167,11 +173,14 @@ def generate(out_dir: str, params: SyntheticParams = SyntheticParams()) -> str:
       _write_png(os.path.join(out_dir, LETTERS_DIR, name), sample.letter)
       if params.context:
         _write_png(os.path.join(out_dir, CONTEXT_DIR, name), sample.context)
+        _write_png(os.path.join(out_dir, CONTEXT_BINARY_DIR, name), sample.context_binary)
         _write_png(os.path.join(out_dir, CLEAN_DIR, name), sample.clean)
-      rows.append((name, LETTER_NAMES[letter], manuscript, hand.date, sample.form))
+      rows.append((name, LETTER_NAMES[letter], manuscript, hand.date, sample.form, hand.script,
+                   masters.design(hand.font)))
       form_counts[sample.form] += 1
 
-  for folder in (LETTERS_DIR, CONTEXT_DIR) if params.context else (LETTERS_DIR,):
+  for folder in ((LETTERS_DIR, CONTEXT_DIR, CONTEXT_BINARY_DIR) if params.context
+                 else (LETTERS_DIR,)):
     _write_labels(os.path.join(out_dir, folder, LABELS_FILE), rows)
   io_utils.write_json(os.path.join(out_dir, META_FILE), {
       'generator': 'hwr_jax.data.synthetic',
