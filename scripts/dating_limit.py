@@ -16,32 +16,14 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
 from absl import app, flags
 
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import sources, synthetic
+from hwr_jax.evaluation.dating import DRIFTING, hand_fit_errors
 from launch.common import parse_flags, report_errors
 
 _CONFIG = flags.DEFINE_string('config', 'configs/dating.py', 'A dating config on synthetic data.')
-
-DRIFTING = ('slant', 'pen_width', 'width')
-
-
-def hand_fit_errors(hands: dict[str, dict], train: list[str], test: list[str]
-                    ) -> tuple[float, float]:
-  """(least-squares MAE, mean-predictor MAE) over the test manuscripts, in years."""
-
-  def design(names):
-    return np.array([[1.0] + [hands[n][key] for key in DRIFTING] for n in names])
-
-  def dates(names):
-    return np.array([hands[n]['date'] for n in names], np.float64)
-
-  weights, *_ = np.linalg.lstsq(design(train), dates(train), rcond=None)
-  fitted = float(np.mean(np.abs(design(test) @ weights - dates(test))))
-  mean = float(np.mean(np.abs(dates(train).mean() - dates(test))))
-  return fitted, mean
 
 
 @report_errors

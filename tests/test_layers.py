@@ -19,7 +19,8 @@ LAYERS = (
     ('hwr_jax.training',),
     ('hwr_jax.evaluation',),
     ('hwr_jax.tasks',),
-    ('hwr_jax.loop', 'hwr_jax.prediction', 'hwr_jax.config_lib', 'hwr_jax.benchmarks'),
+    ('hwr_jax.loop', 'hwr_jax.prediction', 'hwr_jax.config_lib'),
+    ('hwr_jax.benchmarks',),
     ('launch', 'configs'),
 )
 UNITS = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}

@@ -24,9 +24,13 @@ def assert_close(a, b, tolerance):
                a, b)
 
 
-@pytest.mark.parametrize('spec', CONFIGS)
-def test_k_steps_per_call_equal_k_single_steps(spec, tmp_path):
+# The fused program is compiled apart from the single step, so XLA may sum in another order;
+# the GAN is compared under plain SGD for the reason given at test_eight_devices_train_as_one.
+@pytest.mark.parametrize('spec,sgd', [(CONFIGS[0], False), (CONFIGS[1], True)])
+def test_k_steps_per_call_equal_k_single_steps(spec, sgd, tmp_path):
   config = load_config_file(spec)
+  if sgd:
+    config.optimizer.update(name='sgd', learning_rate=0.01)
   loop.train_and_evaluate(config, str(tmp_path / 'single'))
   config.train.steps_per_call = 5
   loop.train_and_evaluate(config, str(tmp_path / 'fused'))

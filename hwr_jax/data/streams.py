@@ -71,13 +71,20 @@ def folder_stream(folder: str, options: dict, recursive: bool = False) -> ImageS
     return files_stream([index.path(f) for f in files], files,
                         np.asarray([row.label for row in table.rows], dtype=str),
                         labels_lib.metadata_arrays(table.columns, table.rows), options)
+  files = unlabelled_files(index, folder, recursive)
+  return files_stream([index.path(f) for f in files], files, None, {}, options)
+
+
+def unlabelled_files(index: folders.ImageIndex, folder: str, recursive: bool) -> list[str]:
+  """The image files of a folder read without labels, relative to it, in name order; at
+  least one."""
   files = [f for f in index.files if recursive or '/' not in f]
   for relative in files:
     index.check_inside(relative, folder)
   if not files:
     raise DataError(f'{folder}: no image files ({"/".join(images_lib.SUPPORTED_EXTENSIONS)})'
                     + ('' if recursive else '; pass --recursive to read its sub-folders'))
-  return files_stream([index.path(f) for f in files], files, None, {}, options)
+  return files
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,12 +109,7 @@ def whole_images(folder: str, polarity: str, recursive: bool = False) -> WholeIm
   order, decoded one at a time at its own size and made ink bright by `polarity`."""
   images_lib.check_polarity(polarity)
   index = folders.ImageIndex.scan(folder)
-  files = [f for f in index.files if recursive or '/' not in f]
-  for relative in files:
-    index.check_inside(relative, folder)
-  if not files:
-    raise DataError(f'{folder}: no image files ({"/".join(images_lib.SUPPORTED_EXTENSIONS)})'
-                    + ('' if recursive else '; pass --recursive to read its sub-folders'))
+  files = unlabelled_files(index, folder, recursive)
   paths = [index.path(f) for f in files]
   return WholeImages(np.asarray(files, dtype=str),
                      lambda i: images_lib.read_image(paths[i], polarity=polarity))

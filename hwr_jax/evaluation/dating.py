@@ -21,6 +21,28 @@ from hwr_jax.evaluation import evaluator
 AGGREGATES = {'median': np.median, 'mean': np.mean}
 
 
+# The hand parameters that drift with the date in hwr_jax/data/synthetic/hand.py.
+DRIFTING = ('slant', 'pen_width', 'width')
+
+
+def hand_fit_errors(hands: dict[str, dict], train: list[str], test: list[str]
+                    ) -> tuple[float, float]:
+  """(least-squares MAE, mean-predictor MAE) over the test manuscripts, in years: the date fitted
+  on the training manuscripts' true drifting hand parameters, the limit a perfect reader of the
+  synthetic hand could reach with a linear rule (scripts/dating_limit.py)."""
+
+  def design(names):
+    return np.array([[1.0] + [hands[n][key] for key in DRIFTING] for n in names])
+
+  def dates(names):
+    return np.array([hands[n]['date'] for n in names], np.float64)
+
+  weights, *_ = np.linalg.lstsq(design(train), dates(train), rcond=None)
+  fitted = float(np.mean(np.abs(design(test) @ weights - dates(test))))
+  mean = float(np.mean(np.abs(dates(train).mean() - dates(test))))
+  return fitted, mean
+
+
 def period_of(years: np.ndarray, period_years: float) -> np.ndarray:
   """The index of the period each year falls in (floor(year / period_years))."""
   return np.floor(np.asarray(years, np.float64) / period_years).astype(np.int64)

@@ -63,7 +63,7 @@ def test_trains_and_scores_each_manuscript_against_the_baseline(tmp_path):
   assert all(np.isfinite(v) for v in test.values())
   report = json.loads((tmp_path / 'run' / 'eval' / 'report.json').read_text())
   assert len(report['test']['manuscripts']) == report['test']['manuscript']['count'] >= 1
-  assert set(report) == {'test', 'context'}
+  assert set(report) == {'test', 'context', 'context_binary'}
   assert (tmp_path / 'run' / 'eval' / 'dates_test.png').exists()
   # The training dates saved in the workdir rebuild the same task for evaluation.
   task, _ = load_trained(str(tmp_path / 'run'))

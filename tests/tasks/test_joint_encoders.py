@@ -22,12 +22,15 @@ def test_gaussian_kl_equals_its_hand_computed_value():
   assert float(vaegan.gaussian_kl(mean, log_variance)) == pytest.approx(first / 2, rel=1e-6)
 
 
-@pytest.mark.parametrize('name,falling', [
-    ('bigan', ('y_loss', 'reconstruction')), ('vaegan', ('encoder_loss', 'reconstruction')),
-    ('discriminator_encoder', ('discriminator_encoder_loss', 'reconstruction'))])
-def test_a_short_run_learns_and_encodes(name, falling, tmp_path):
+# BiGAN's encoder reads the label from the letter through the generator's game, the slowest to
+# learn: its label loss falls by 9% in 60 steps, 13% in 100 and 19% in 140.
+@pytest.mark.parametrize('name,falling,steps', [
+    ('bigan', ('y_loss', 'reconstruction'), 140),
+    ('vaegan', ('encoder_loss', 'reconstruction'), 60),
+    ('discriminator_encoder', ('discriminator_encoder_loss', 'reconstruction'), 60)])
+def test_a_short_run_learns_and_encodes(name, falling, steps, tmp_path):
   config = load_config_file(f'configs/{name}.py:tiny')
-  config.train.update(steps=60, log_every=1, checkpoint_every=60)
+  config.train.update(steps=steps, log_every=1, checkpoint_every=steps)
   config.optimizer.learning_rate = 1e-3
   loop.train_and_evaluate(config, str(tmp_path / 'run'))
   records = [r for r in read_metrics(str(tmp_path / 'run')) if r['split'] == 'train']

@@ -83,7 +83,9 @@ def test_more_steps_warn_when_the_schedule_depends_on_them(caplog, before, after
 
 def test_loss_falls_and_everything_is_logged(tmp_path):
   workdir = tmp_path / 'run'
-  result = train_and_evaluate(tiny_cnn(steps=80, log_every=20), str(workdir))
+  # 22 letters at 16x16 in two scripts, tested on a hand never seen: the loss falls by 20% in
+  # about 100 steps, by 27% in 160.
+  result = train_and_evaluate(tiny_cnn(steps=160, log_every=20), str(workdir))
   train = [r for r in read_metrics(workdir) if r['split'] == 'train']
   assert train[-1]['loss'] < 0.8 * train[0]['loss']
   assert {'test', 'context'} <= set(result.scalars)

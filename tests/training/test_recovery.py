@@ -247,4 +247,4 @@ def test_a_finished_run_started_again_logs_its_evaluation_once(tmp_path):
   finish(workdir)
   finish(workdir)
   evaluations = [(r['step'], r['split']) for r in read_metrics(workdir) if r['split'] != 'train']
-  assert sorted(evaluations) == [(STEPS, 'context'), (STEPS, 'test')]
+  assert sorted(evaluations) == [(STEPS, 'context'), (STEPS, 'context_binary'), (STEPS, 'test')]

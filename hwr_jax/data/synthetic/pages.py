@@ -38,8 +38,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from typing import Optional, Sequence
 
@@ -56,7 +54,7 @@ from hwr_jax.data.synthetic.masters import parse_font, render_masters
 from hwr_jax.data.synthetic.render import CONTEXT_NOISE, MAX_EROSION, PEN_FOLLOW, SHOW_THROUGH
 from hwr_jax.data.synthetic.words import WORD_SPACE, Word, advance_positions
 from hwr_jax.data.synthetic.writer import GENERATOR_VERSION, META_FILE, PNG_COMPRESSION
-from hwr_jax.data.synthetic.writer import default_cache_root
+from hwr_jax.data.synthetic.writer import default_cache_root, generate_once
 from hwr_jax.errors import ConfigError, DataError
 
 PAGES_VERSION = '1.0'
@@ -553,29 +551,9 @@ def page_table(root: str) -> list[dict]:
   return io_utils.read_json(os.path.join(root, META_FILE))['pages']
 
 
-def is_complete(path: str) -> bool:
-  return os.path.isfile(os.path.join(path, META_FILE))
-
-
 def ensure_pages(params: PageParams = PageParams(), cache_root: Optional[str] = None) -> str:
-  """The path of the pages of `params` under the cache, generated on first use into a
-  temporary sibling and renamed into place, as the letters are (writer.ensure_synthetic)."""
+  """The path of the pages of `params` under the cache, generated on first use as the letters
+  are (writer.generate_once)."""
   root = cache_root or default_cache_root()
-  final = os.path.join(root, f'synthetic-pages-{params.fingerprint()}')
-  if is_complete(final):
-    return final
-  os.makedirs(root, exist_ok=True)
-  partial = tempfile.mkdtemp(prefix=f'.{os.path.basename(final)}.partial-', dir=root)
-  try:
-    generate_pages(partial, params)
-  except BaseException:
-    shutil.rmtree(partial, ignore_errors=True)
-    raise
-  try:
-    os.rename(partial, final)
-  except OSError as e:
-    shutil.rmtree(partial, ignore_errors=True)
-    if not is_complete(final):
-      raise DataError(f'cannot move the generated pages into place at {final}: {e}; delete '
-                      'that folder and retry') from e
-  return final
+  return generate_once(os.path.join(root, f'synthetic-pages-{params.fingerprint()}'),
+                       lambda out: generate_pages(out, params), 'pages')

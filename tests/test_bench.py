@@ -1,0 +1,68 @@
+"""launch.bench's FLOPs, GFLOP/s and peak columns: XLA's count of a known program, a tiny
+config's step measured as launch.bench measures it, and the table's arithmetic."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from hwr_jax.benchmarks import report, timing
+
+TINY = 'configs/cnn_classifier.py:tiny'
+
+
+def test_a_matrix_product_counts_two_flops_per_multiply_add():
+  a, b = jnp.ones((64, 32)), jnp.ones((32, 16))
+  compiled = jax.jit(lambda a, b: a @ b).lower(a, b).compile()
+  assert timing.program_flops(compiled) == 2 * 64 * 32 * 16
+
+
+def test_a_loop_body_counts_once():
+  """Why a row of K steps per call counts the FLOPs of the one-step program: XLA's analysis of
+  the K-step loop counts its body once (and adds the loop counter's few operations)."""
+  a, b = jnp.ones((64, 32)), jnp.ones((5, 32, 16))
+
+  def five_products(a, b):
+    return jax.lax.scan(lambda carry, b: (carry, a @ b), 0.0, b)[1]
+
+  flops = timing.program_flops(jax.jit(five_products).lower(a, b).compile())
+  assert 2 * 64 * 32 * 16 <= flops < 2 * 2 * 64 * 32 * 16
+
+
+def test_config_step_counts_the_flops_of_one_step_at_any_steps_per_call():
+  one = timing.ConfigStep(TINY, steps_per_call=1, steps=2, warmup=1)
+  two = timing.ConfigStep(TINY, steps_per_call=2, steps=4, warmup=2)
+  try:
+    assert one.flops_per_step > 0
+    assert two.flops_per_step == one.flops_per_step
+    assert two.info()['images_per_round'] == 4 * 16
+    assert one.time() > 0 and two.time() > 0
+  finally:
+    one.close()
+    two.close()
+
+
+def test_matmul_peak_times_its_flops():
+  peak = timing.MatmulPeak(64, seconds=0.01)
+  assert peak.flops == 2 * 64 ** 3 * peak.repeats
+  assert peak.time() > 0
+
+
+def test_the_table_gives_gflops_and_the_share_of_the_peak(capsys):
+  # 5 steps of 8 images in 2 s, 2 GFLOP each: 5 GFLOP/s, half the peak's 10 GFLOP in 1 s;
+  # the twin's 5 steps in 4 s make the JAX row twice as fast.
+  row = dict(config=TINY, platform='cpu', devices=1, batch_size=8, steps_per_call=1,
+             compute_dtype='float32', compile_seconds=1.0, flops_per_step=2e9,
+             images_per_round=40, seconds=2.0, host_peak_rss_mb=100.0)
+  twin = dict(images_per_round=40, seconds=4.0, torch_version='2.13.0', threads=2,
+              device='cpu', host_peak_rss_mb=50.0)
+  peak = dict(flops=1e10, seconds=1.0, size=2048, dtype='float32', platform='cpu')
+  report.print_table([row], {(TINY, 'float32'): twin}, {'float32': peak}, rounds=3, steps=5)
+  header, line = capsys.readouterr().out.splitlines()[:2]
+  cells = dict(zip(['config', 'platform', 'dev', 'batch', 'K', 'img/s', 'PyTorch img/s',
+                    'ratio', 'GFLOP/step', 'GFLOP/s', 'peak', 'of peak'], line.split()))
+  assert header.split()[:6] == ['config', 'platform', 'dev', 'batch', 'K', 'img/s']
+  assert cells['img/s'] == '20' and cells['PyTorch img/s'] == '10'
+  assert cells['ratio'] == '2.00x'
+  assert float(cells['GFLOP/step']) == pytest.approx(2.0)
+  assert float(cells['GFLOP/s']) == pytest.approx(5.0)
+  assert cells['peak'] == '10' and cells['of peak'] == '50%'
