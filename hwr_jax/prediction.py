@@ -28,7 +28,7 @@ from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.evaluation import dating
 from hwr_jax.io_utils import atomic_directory, atomic_file, write_png
 from hwr_jax.tasks.base import Task
-from hwr_jax.training.progress import format_duration
+from hwr_jax.training.progress import format_duration, format_rate
 from hwr_jax.training.state import TrainState
 
 PROBABILITY_DIGITS = 6
@@ -62,7 +62,7 @@ class Progress:
     rate = done / elapsed
     eta = (self.total - done) / rate if rate else 0.0
     self.stream.write(f'\rpredict: {done}/{self.total} images ({100 * done / self.total:.0f}%), '
-                      f'{rate:.0f} img/s, ETA {format_duration(eta)}   ')
+                      f'{format_rate(rate)} img/s, ETA {format_duration(eta)}   ')
     if done == self.total:
       self.stream.write('\n')
     self.stream.flush()

@@ -33,6 +33,7 @@ from hwr_jax.evaluation import baselines
 from hwr_jax.loop import log_platform
 from hwr_jax.prediction import PredictionSummary, predict, predict_pages
 from hwr_jax.tasks.restore import load_trained
+from hwr_jax.training.progress import format_rate
 from launch.common import report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run (or --method).')
@@ -107,7 +108,7 @@ def main(argv):
       summary = predict(task, state, open_stream(data_path, task), _OUT.value,
                         top_k=_TOP_K.value, chunk_size=_CHUNK.value)
   print(f'{summary.count} images in {summary.seconds:.1f} s '
-        f'({summary.count / max(summary.seconds, 1e-9):.0f} images/s, '
+        f'({format_rate(summary.count / max(summary.seconds, 1e-9))} images/s, '
         f'{summary.seconds / max(summary.count, 1):.3f} s per image)')
   if summary.accuracy is not None:
     print(f'accuracy {summary.accuracy:.4f} on {summary.count} labelled images')

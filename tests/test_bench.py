@@ -57,7 +57,9 @@ def test_the_table_gives_gflops_and_the_share_of_the_peak(capsys):
               device='cpu', host_peak_rss_mb=50.0)
   peak = dict(flops=1e10, seconds=1.0, size=2048, dtype='float32', platform='cpu')
   report.print_table([row], {(TINY, 'float32'): twin}, {'float32': peak}, rounds=3, steps=5)
-  header, line = capsys.readouterr().out.splitlines()[:2]
+  out = capsys.readouterr().out
+  header, line = out.splitlines()[:2]
+  assert 'best of 3 rounds of 5 steps' in out
   cells = dict(zip(['config', 'platform', 'dev', 'batch', 'K', 'img/s', 'PyTorch img/s',
                     'ratio', 'GFLOP/step', 'GFLOP/s', 'peak', 'of peak'], line.split()))
   assert header.split()[:6] == ['config', 'platform', 'dev', 'batch', 'K', 'img/s']

@@ -177,11 +177,12 @@ def test_prepare_data_writes_synthetic_folders_and_npz(tmp_path, launcher):
 
 
 def test_bench_prints_a_row_per_config_and_steps_per_call_and_fails_loudly(launcher):
-  result = launcher('bench', f'--config={TINY}', '--steps=4', '--warmup=1',
-                    '--steps_per_call=1,2')
+  result = launcher('bench', f'--config={TINY}', '--steps=4', '--warmup=1', '--rounds=1',
+                    '--peak_size=256', '--steps_per_call=1,2')
   rows = [line.split() for line in result.stdout.splitlines() if line.startswith(TINY)]
   assert [row[4] for row in rows] == ['1', '2']  # the K column
   assert all(float(row[5]) > 0 for row in rows)  # images/s
+  assert 'float32 256x256 matrix product' in result.stdout  # the peak of the GFLOP/s columns
   if not torch_eager.available():
     assert 'pip install -r requirements-torch.txt' in result.stdout
   broken = launcher('bench', '--config=configs/no_such_config.py', '--steps=1', check=False)

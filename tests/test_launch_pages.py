@@ -149,13 +149,20 @@ def test_the_launchers_stop_on_a_bad_pair_with_one_line_and_write_nothing(small_
                     f'--targets={root}/truth', f'--out={out}', check=False)
   assert result.returncode == 2, result.stderr[-3000:]
   assert len(errors(result)) == 1 and needle in errors(result)[0], errors(result)
+  gray = tmp_path / 'gray'
+  shutil.copytree(small_pages, gray)
+  needle = gray_truth(str(gray))
+  result = launcher('evaluate', '--method=sauvola', f'--data={gray}/pages',
+                    f'--targets={gray}/truth', f'--out={out}', check=False)
+  assert result.returncode == 2 and len(errors(result)) == 1, result.stderr[-3000:]
+  assert needle in errors(result)[0], errors(result)
   empty_pages(str(root))
   binarised = tmp_path / 'binarised'
   result = launcher('predict', '--method=otsu', f'--data={root}/pages', f'--out={binarised}',
                     check=False)
   assert result.returncode == 2 and len(errors(result)) == 1
   assert f'{root}/pages: no image files' in errors(result)[0], errors(result)
-  assert sorted(os.listdir(tmp_path)) == ['copy']
+  assert sorted(os.listdir(tmp_path)) == ['copy', 'gray']
 
 
 def test_glyph_crops_of_drawn_pages_go_through_prepare_data(small_pages, tmp_path, launcher):

@@ -21,8 +21,8 @@ def print_table(rows: list[dict], twins: dict[tuple[str, str], dict], peaks: dic
     if twin:
       twin_images = twin['images_per_round'] / twin['seconds']
       versus = f'{twin_images:13.0f} {images_per_second / twin_images:5.2f}x'
-    steps = row['images_per_round'] / row['batch_size']
-    achieved = gflops(row['flops_per_step'] * steps, row['seconds'])
+    steps_per_round = row['images_per_round'] / row['batch_size']
+    achieved = gflops(row['flops_per_step'] * steps_per_round, row['seconds'])
     peak = peaks.get(row['compute_dtype'])
     peak_gflops = gflops(peak['flops'], peak['seconds']) if peak else float('nan')
     device = f'{row["device_peak_mb"]:9.0f}' if 'device_peak_mb' in row else f'{"-":>9s}'

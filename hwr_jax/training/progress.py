@@ -23,6 +23,12 @@ def format_duration(seconds: float) -> str:
   return f'{seconds}s'
 
 
+def format_rate(per_second: float) -> str:
+  """A rate with the digits that matter: whole numbers from 10 up, two decimals below (a page
+  binariser's 0.25 images/s is not 0)."""
+  return f'{per_second:.0f}' if per_second >= 10 else f'{per_second:.2f}'
+
+
 class Chronometer:
   """Measures step throughput, leaving out the first step (which includes compilation)."""
 

@@ -29,6 +29,12 @@ def test_durations_read_in_the_largest_two_units(seconds, text):
   assert progress.format_duration(seconds) == text
 
 
+@pytest.mark.parametrize('rate,text', [(0.2526, '0.25'), (9.994, '9.99'), (10.4, '10'),
+                                       (1139.5, '1140')])
+def test_slow_rates_keep_two_decimals(rate, text):
+  assert progress.format_rate(rate) == text
+
+
 class Clock:
   """A perf_counter that reads what the test sets."""
 
