@@ -30,7 +30,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 import jax
 from absl import flags
@@ -99,21 +98,11 @@ def serve_config(spec: str) -> None:
 def serve_torch(model: str) -> None:
   from hwr_jax.benchmarks import torch_eager  # pylint: disable=import-outside-toplevel
   import torch  # pylint: disable=import-outside-toplevel
-  step = torch_eager.make_step(model, _BATCH_SIZE.value, _TORCH_DEVICE.value,
-                               _COMPUTE_DTYPES.value[0])
-  for _ in range(_WARMUP.value):
-    step()
-
-  class Timed:
-    def time(self) -> float:
-      start = time.perf_counter()
-      for _ in range(_STEPS.value):
-        step()
-      return time.perf_counter() - start
-
-  serve(Timed(), {'torch_version': torch.__version__, 'threads': torch.get_num_threads(),
-                  'device': _TORCH_DEVICE.value,
-                  'images_per_round': _STEPS.value * _BATCH_SIZE.value})
+  timed = torch_eager.TimedSteps(model, _BATCH_SIZE.value, _STEPS.value, _WARMUP.value,
+                                 _TORCH_DEVICE.value, _COMPUTE_DTYPES.value[0])
+  serve(timed, {'torch_version': torch.__version__, 'threads': torch.get_num_threads(),
+                'device': _TORCH_DEVICE.value,
+                'images_per_round': _STEPS.value * _BATCH_SIZE.value})
 
 
 def serve_peak() -> None:

@@ -189,15 +189,14 @@ def test_blstm_computes_what_linen_computes():
 
 
 @pytest.mark.parametrize('model', torch_eager.MODELS)
-def test_measure_times_the_training_steps_after_the_warmup(model, monkeypatch):
+def test_timed_steps_time_the_training_steps_after_the_warmup(model, monkeypatch):
   """Each real training step moves a fake clock on by a quarter of a second: 2 timed steps of
   8 images are 32 images/s, whereas timing the warm-up step as well would give 21.3."""
-  builder = f'_{model}_step'
-  real_builder = getattr(torch_eager, builder)
+  real_make_step = torch_eager.make_step
   clock = {'now': 1000.0, 'steps': 0}
 
-  def clocked_builder(batch_size, device, compute_dtype):
-    step = real_builder(batch_size, device, compute_dtype)
+  def clocked_make_step(model, batch_size, device, compute_dtype):
+    step = real_make_step(model, batch_size, device, compute_dtype)
 
     def clocked_step():
       step()
@@ -206,12 +205,12 @@ def test_measure_times_the_training_steps_after_the_warmup(model, monkeypatch):
 
     return clocked_step
 
-  monkeypatch.setattr(torch_eager, builder, clocked_builder)
+  monkeypatch.setattr(torch_eager, 'make_step', clocked_make_step)
   monkeypatch.setattr(torch_eager.time, 'perf_counter', lambda: clock['now'])
-  result = torch_eager.measure(model, batch_size=8, steps=2, warmup=1, threads=1)
+  timed = torch_eager.TimedSteps(model, batch_size=8, steps=2, warmup=1)
+  seconds = timed.time()
   assert clock['steps'] == 3
-  assert result == {'images_per_second': 32.0, 'threads': 1,
-                    'torch_version': torch.__version__}
+  assert 2 * 8 / seconds == 32.0
 
 
 @pytest.mark.parametrize('model', [m for m in torch_eager.MODELS if m != 'blstm'])
@@ -223,6 +222,6 @@ def test_a_bfloat16_step_runs(model):
 
 def test_unknown_model_or_dtype_is_a_config_error():
   with pytest.raises(torch_eager.ConfigError, match='dcgan'):
-    torch_eager.measure('vit', batch_size=8, steps=1, warmup=0)
+    torch_eager.make_step('vit', batch_size=8)
   with pytest.raises(torch_eager.ConfigError, match='bfloat16'):
     torch_eager.make_step('cnn', batch_size=8, compute_dtype='float16')

@@ -256,16 +256,6 @@ def _classifier_step(model: str, batch_size: int, device: str = 'cpu',
   return step
 
 
-def _cnn_step(batch_size: int, device: str = 'cpu',
-              compute_dtype: str = 'float32') -> Callable[[], None]:
-  return _classifier_step('cnn', batch_size, device, compute_dtype)
-
-
-def _blstm_step(batch_size: int, device: str = 'cpu',
-                compute_dtype: str = 'float32') -> Callable[[], None]:
-  return _classifier_step('blstm', batch_size, device, compute_dtype)
-
-
 def _gan_step(model: str, batch_size: int, device: str = 'cpu',
               compute_dtype: str = 'float32') -> Callable[[], None]:
   """One training step of adversarial.Task (matching-aware) on a fixed random real batch."""
@@ -315,16 +305,6 @@ def _gan_step(model: str, batch_size: int, device: str = 'cpu',
   return step
 
 
-def _dcgan_step(batch_size: int, device: str = 'cpu',
-                compute_dtype: str = 'float32') -> Callable[[], None]:
-  return _gan_step('dcgan', batch_size, device, compute_dtype)
-
-
-def _dcgan_syriac_step(batch_size: int, device: str = 'cpu',
-                       compute_dtype: str = 'float32') -> Callable[[], None]:
-  return _gan_step('dcgan_syriac', batch_size, device, compute_dtype)
-
-
 def make_step(model: str, batch_size: int, device: str = 'cpu',
               compute_dtype: str = 'float32') -> Callable[[], None]:
   """One training step of `model` (one of MODELS) on `device`, in `compute_dtype`; it returns
@@ -333,7 +313,8 @@ def make_step(model: str, batch_size: int, device: str = 'cpu',
     raise ConfigError(f'model={model!r}: expected one of {MODELS}')
   if compute_dtype not in COMPUTE_DTYPES:
     raise ConfigError(f'compute_dtype={compute_dtype!r}: expected one of {COMPUTE_DTYPES}')
-  step = globals()[f'_{model}_step'](batch_size, device, compute_dtype)
+  build = _gan_step if model in DCGAN_MODELS else _classifier_step
+  step = build(model, batch_size, device, compute_dtype)
   if device == 'cpu':
     # Eager CPU operations finish before they return.
     return step
@@ -346,22 +327,20 @@ def make_step(model: str, batch_size: int, device: str = 'cpu',
   return synchronised_step
 
 
-def measure(model: str, batch_size: int, steps: int, warmup: int,
-            threads: int | None = None, device: str = 'cpu',
-            compute_dtype: str = 'float32') -> dict:
-  """Training images/s of `model` over `steps` steps after `warmup` untimed ones, on `threads`
-  intra-op threads (None: PyTorch's default, one per physical core)."""
-  if model not in MODELS:
-    raise ConfigError(f'model={model!r}: expected one of {MODELS}')
-  import torch
-  if threads is not None:
-    torch.set_num_threads(threads)
-  step = make_step(model, batch_size, device, compute_dtype)
-  for _ in range(warmup):
-    step()
-  start = time.perf_counter()
-  for _ in range(steps):
-    step()
-  seconds = time.perf_counter() - start
-  return {'images_per_second': steps * batch_size / seconds,
-          'torch_version': torch.__version__, 'threads': torch.get_num_threads()}
+class TimedSteps:
+  """launch.bench's PyTorch side: `steps` training steps of `model` timed together by each
+  `time()`, after `warmup` untimed ones (which settle PyTorch's allocator and oneDNN's kernel
+  choices)."""
+
+  def __init__(self, model: str, batch_size: int, steps: int, warmup: int,
+               device: str = 'cpu', compute_dtype: str = 'float32'):
+    self.step = make_step(model, batch_size, device, compute_dtype)
+    self.steps = steps
+    for _ in range(warmup):
+      self.step()
+
+  def time(self) -> float:
+    start = time.perf_counter()
+    for _ in range(self.steps):
+      self.step()
+    return time.perf_counter() - start

@@ -34,8 +34,6 @@ took 17 s on the shared 2-core development machine.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import os
 import xml.etree.ElementTree as ET
@@ -49,12 +47,12 @@ from hwr_jax.data.synthetic import distort
 from hwr_jax.data.synthetic.hand import Hand, sample_hand
 from hwr_jax.data.synthetic.letters import FORMS, FREQUENCIES, ISOLATED, LETTERS
 from hwr_jax.data.synthetic.letters import positional_forms
-from hwr_jax.data.synthetic.masters import DEFAULT_MASTERS_PATH, GlyphMasters, load_masters
-from hwr_jax.data.synthetic.masters import parse_font, render_masters
+from hwr_jax.data.synthetic.masters import GlyphMasters, load_masters, render_masters
 from hwr_jax.data.synthetic.render import CONTEXT_NOISE, MAX_EROSION, PEN_FOLLOW, SHOW_THROUGH
 from hwr_jax.data.synthetic.words import WORD_SPACE, Word, advance_positions
 from hwr_jax.data.synthetic.writer import GENERATOR_VERSION, META_FILE, PNG_COMPRESSION
-from hwr_jax.data.synthetic.writer import default_cache_root, generate_once
+from hwr_jax.data.synthetic.writer import check_glyph_params, default_cache_root, generate_once
+from hwr_jax.data.synthetic.writer import glyph_fingerprint, params_json
 from hwr_jax.errors import ConfigError, DataError
 
 PAGES_VERSION = '1.0'
@@ -101,26 +99,19 @@ class PageParams:
   date_range: tuple[int, int] = (500, 1300)
 
   def __post_init__(self):
-    object.__setattr__(self, 'fonts', tuple(str(path) for path in self.fonts))
-    object.__setattr__(self, 'date_range', tuple(int(year) for year in self.date_range))
-    for key, least in (('num_pages', 1), ('pages_per_manuscript', 1), ('width', 64),
-                       ('height', 64), ('body_height', 8), ('seed', 0)):
-      if getattr(self, key) < least:
-        raise ConfigError(f'pages.{key} must be at least {least}, got {getattr(self, key)}')
+    check_glyph_params(self, 'pages', (('num_pages', 1), ('pages_per_manuscript', 1),
+                                       ('width', 64), ('height', 64), ('body_height', 8),
+                                       ('seed', 0)))
     if self.body_height * 6 > min(self.width, self.height):
       raise ConfigError(f'pages.body_height={self.body_height} leaves no room for a line on a '
                         f'{self.width}x{self.height} page: a page needs six body heights')
-    if len(self.date_range) != 2 or self.date_range[0] > self.date_range[1]:
-      raise ConfigError(f'pages.date_range must be (first, last) with first <= last, got '
-                        f'{self.date_range}')
 
   @property
   def num_manuscripts(self) -> int:
     return -(-self.num_pages // self.pages_per_manuscript)
 
   def to_json(self) -> dict:
-    return {key: (list(value) if isinstance(value, tuple) else value)
-            for key, value in dataclasses.asdict(self).items()}
+    return params_json(self)
 
   def masters(self) -> GlyphMasters:
     return render_masters(self.fonts) if self.fonts else load_masters()
@@ -128,16 +119,8 @@ class PageParams:
   def fingerprint(self) -> str:
     """A hash of the parameters, both generator versions (the letters' too: a change to the
     letters changes the pages) and the bytes the glyphs come from."""
-    digest = hashlib.sha256()
-    for path in [parse_font(spec)[0] for spec in self.fonts] or [DEFAULT_MASTERS_PATH]:
-      try:
-        with open(path, 'rb') as f:
-          digest.update(f.read())
-      except OSError as e:
-        raise DataError(f'cannot read {path}: {e}') from e
-    digest.update(json.dumps({'letters': GENERATOR_VERSION, 'pages': PAGES_VERSION,
-                              'params': self.to_json()}, sort_keys=True).encode())
-    return digest.hexdigest()[:16]
+    return glyph_fingerprint(self.fonts, {'letters': GENERATOR_VERSION, 'pages': PAGES_VERSION,
+                                          'params': self.to_json()})
 
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom: inclusive page pixels

@@ -84,24 +84,16 @@ class SyntheticParams:
   context: bool = True
 
   def __post_init__(self):
-    object.__setattr__(self, 'fonts', tuple(str(path) for path in self.fonts))
-    object.__setattr__(self, 'date_range', tuple(int(year) for year in self.date_range))
-    for key, least in (('num_manuscripts', 1), ('letters_per_manuscript', 1),
-                       ('image_size', 16), ('seed', 0)):
-      if int(getattr(self, key)) < least:
-        raise ConfigError(f'synthetic.{key} must be at least {least}, got '
-                          f'{getattr(self, key)}')
-    if len(self.date_range) != 2 or self.date_range[0] > self.date_range[1]:
-      raise ConfigError(f'synthetic.date_range must be (first, last) with first <= last, got '
-                        f'{self.date_range}')
+    check_glyph_params(self, 'synthetic', (('num_manuscripts', 1),
+                                           ('letters_per_manuscript', 1), ('image_size', 16),
+                                           ('seed', 0)))
 
   @property
   def num_letters(self) -> int:
     return self.num_manuscripts * self.letters_per_manuscript
 
   def to_json(self) -> dict:
-    return {key: (list(value) if isinstance(value, tuple) else value)
-            for key, value in dataclasses.asdict(self).items()}
+    return params_json(self)
 
   def masters(self) -> GlyphMasters:
     """The committed masters, or masters rendered from the user's fonts."""
@@ -110,16 +102,42 @@ class SyntheticParams:
   def fingerprint(self) -> str:
     """A hash of the parameters, the generator version and the bytes the glyphs come from,
     so that changing a font file or the committed masters never reuses a stale set."""
-    digest = hashlib.sha256()
-    for path in [parse_font(spec)[0] for spec in self.fonts] or [DEFAULT_MASTERS_PATH]:
-      try:
-        with open(path, 'rb') as f:
-          digest.update(f.read())
-      except OSError as e:
-        raise DataError(f'cannot read {path}: {e}') from e
-    digest.update(json.dumps({'version': GENERATOR_VERSION, 'params': self.to_json()},
-                             sort_keys=True).encode())
-    return digest.hexdigest()[:16]
+    return glyph_fingerprint(self.fonts, {'version': GENERATOR_VERSION,
+                                          'params': self.to_json()})
+
+
+def check_glyph_params(params, block: str, minimums: Sequence[tuple[str, int]]) -> None:
+  """What the letters' and the pages' parameters share: fonts and date range made tuples (so
+  that equal parameters hash and compare equal), each field of `minimums` at least its bound,
+  and a date range of (first, last). `block` names the config block in the errors."""
+  object.__setattr__(params, 'fonts', tuple(str(path) for path in params.fonts))
+  object.__setattr__(params, 'date_range', tuple(int(year) for year in params.date_range))
+  for key, least in minimums:
+    if getattr(params, key) < least:
+      raise ConfigError(f'{block}.{key} must be at least {least}, got {getattr(params, key)}')
+  if len(params.date_range) != 2 or params.date_range[0] > params.date_range[1]:
+    raise ConfigError(f'{block}.date_range must be (first, last) with first <= last, got '
+                      f'{params.date_range}')
+
+
+def params_json(params) -> dict:
+  """A parameters dataclass as JSON: its tuples as lists."""
+  return {key: (list(value) if isinstance(value, tuple) else value)
+          for key, value in dataclasses.asdict(params).items()}
+
+
+def glyph_fingerprint(fonts: Sequence[str], payload: dict) -> str:
+  """16 hex digits of a hash of the bytes the glyphs come from (the font files, or the
+  committed masters) and of `payload`, the parameters and versions."""
+  digest = hashlib.sha256()
+  for path in [parse_font(spec)[0] for spec in fonts] or [DEFAULT_MASTERS_PATH]:
+    try:
+      with open(path, 'rb') as f:
+        digest.update(f.read())
+    except OSError as e:
+      raise DataError(f'cannot read {path}: {e}') from e
+  digest.update(json.dumps(payload, sort_keys=True).encode())
+  return digest.hexdigest()[:16]
 
 
 def _rng(seed: int, *path: int) -> np.random.Generator:
