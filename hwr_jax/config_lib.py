@@ -216,6 +216,6 @@ def autoencoder_config(model_name: str, **train_overrides) -> ml_collections.Con
   config.data = data_block('synthetic')
   config.optimizer.update(learning_rate=2e-3)
   config.autoencoder = ml_collections.ConfigDict(dict(
-      sparsity_target=0.05, sparsity_weight=0.0, weight_decay=0.0))
+      sparsity_target=0.05, sparsity_weight=0.0, weight_decay=0.0, kernel_mean_weight=0.0))
   config.eval.update(grid_columns=10)
   return config

@@ -7,11 +7,20 @@ r"""Trains one config over a grid of settings and prints the table of their fina
 Every cell of the grid is the same config and seed with one value per axis, trained in its
 own workdir DIR/<key=value,...> (so a stopped sweep resumes where it was). The table (one row
 per cell, one column per figure of --set) goes to stdout and to DIR/table.md and
-DIR/table.json. Every axis key and value is checked before anything trains.
+DIR/table.json. Every axis key and value is checked before anything trains. Values are split at
+the commas outside brackets, so tuples can be values: --axis=model.hidden=(1024,),(64,).
+
+Seeds: with --axis=seed=0,1,2 the table is followed by one over the seeds, a row per setting
+of the other axes and, for each figure, its mean ± sample standard deviation (n=seeds), also in
+DIR/summary.json with every seed's value:
+
+  python -m launch.sweep --config=configs/conv_autoencoder.py --workdir=runs/cae_seeds \
+      --axis=seed=0,1,2
 
 A pipeline: --then trains a second config after each cell, in DIR/<cell>.<its task>, with its
 key --then_link set to the cell's workdir (by default encoder.gan_workdir: an encoder of each
-GAN); --then_set overrides its settings. Its figures join the row, prefixed with its task:
+GAN); --then_set overrides its settings, and it takes the cell's seed when seed is an axis.
+Its figures join the row, prefixed with its task:
 
   python -m launch.sweep --config=configs/gan.py:fashion_mnist --workdir=runs/zstudy \
       --axis=model.z_dim=16,32,64,100 --config.eval.classifier_workdir=runs/cnn_fm \
@@ -33,7 +42,7 @@ from hwr_jax.config_keys import MissingKey, assign, lookup
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.result import EvalResult
-from hwr_jax.evaluation.tables import figures_table, write_table
+from hwr_jax.evaluation.tables import SEED_KEY, figures_table, over_seeds, write_table
 from hwr_jax.loop import train_and_evaluate
 from launch.common import report_errors, run_console_script
 
@@ -68,6 +77,17 @@ def parse_value(text: str, current):
   return float(value) if isinstance(current, float) and isinstance(value, int) else value
 
 
+def split_values(text: str) -> list[str]:
+  """The values of an axis: split at the commas outside brackets."""
+  values, depth, start = [], 0, 0
+  for i, char in enumerate(text):
+    depth += (char in '([{') - (char in ')]}')
+    if char == ',' and depth == 0:
+      values.append(text[start:i])
+      start = i + 1
+  return values + [text[start:]]
+
+
 def parse_axis(spec: str, config: ml_collections.ConfigDict) -> tuple[str, list]:
   key, sep, values = spec.partition('=')
   if not sep or not values:
@@ -77,7 +97,7 @@ def parse_axis(spec: str, config: ml_collections.ConfigDict) -> tuple[str, list]
   except MissingKey:
     raise ConfigError(f'--axis={spec}: the config has no key {key!r}') from None
   try:
-    return key, [parse_value(text, current) for text in values.split(',')]
+    return key, [parse_value(text, current) for text in split_values(values)]
   except ConfigError as e:
     raise ConfigError(f'--axis={spec}: {e}') from None
 
@@ -117,11 +137,21 @@ def follow_on_config(spec: str, link: str, settings: list[str]) -> ml_collection
   return cell_config(config, overrides)
 
 
-def follow_on(config: ml_collections.ConfigDict, link: str, workdir: str, set_name: str
-              ) -> tuple[str, dict[str, float]]:
-  """Trains the --then config on the cell's workdir: its workdir and figures, prefixed."""
+def follow_on_settings(link: str, workdir: str, cell: dict) -> dict:
+  """What the --then config takes from its cell: the link to its workdir, and its seed."""
+  settings = {link: workdir}
+  if SEED_KEY in cell:
+    settings[SEED_KEY] = cell[SEED_KEY]
+  return settings
+
+
+def follow_on(config: ml_collections.ConfigDict, link: str, workdir: str, cell: dict,
+              set_name: str) -> tuple[str, dict[str, float]]:
+  """Trains the --then config on the cell's workdir (with the cell's seed, when seed is an
+  axis): its workdir and figures, prefixed."""
   then_workdir = f'{workdir}.{config.task_name}'
-  result = train_and_evaluate(cell_config(config, {link: workdir}), then_workdir)
+  result = train_and_evaluate(cell_config(config, follow_on_settings(link, workdir, cell)),
+                              then_workdir)
   return then_workdir, {f'{config.task_name}.{name}': value
                         for name, value in figures_of(result, set_name).items()}
 
@@ -148,12 +178,19 @@ def main(argv):
     result = train_and_evaluate(cell_cfg, workdir)
     row = {'cell': cell, 'workdir': workdir, 'scalars': figures_of(result, _SET.value)}
     if then is not None:
-      row['then_workdir'], figures = follow_on(then, _THEN_LINK.value, workdir, _SET.value)
+      row['then_workdir'], figures = follow_on(then, _THEN_LINK.value, workdir, cell,
+                                                     _SET.value)
       row['scalars'].update(figures)
     rows.append(row)
   figures = sorted({name for row in rows for name in row['scalars']})
   table = figures_table(rows, keys, figures)
-  write_table(_WORKDIR.value, table, rows)
+  summary = None
+  if SEED_KEY in keys:
+    summary = over_seeds(rows)
+    others = [key for key in keys if key != SEED_KEY]
+    table += ('\n\nOver seeds: mean ± sample standard deviation (n=seeds)\n\n'
+              + figures_table(summary, others, figures))
+  write_table(_WORKDIR.value, table, rows, summary)
   print(table)
 
 

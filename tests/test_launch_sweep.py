@@ -82,6 +82,7 @@ def test_a_pipeline_trains_an_encoder_of_every_gan(tmp_path, launcher):
 
   # launch.compare tabulates the same runs from their workdirs alone.
   encoders = [row['then_workdir'] for row in rows]
+  # --workdirs is split at commas, so the pattern reaches past the cell name's comma by '*'.
   compared = launcher('compare', f'--workdirs={",".join(encoders)}',
                       '--figures=reconstruction_l2,y_accuracy', f'--out={tmp_path / "cmp"}')
   lines = compared.stdout.strip().splitlines()
@@ -114,3 +115,58 @@ def test_a_bad_follow_on_setting_fails_before_anything_trains(tmp_path, launcher
   assert result.returncode == 2
   assert "no key 'encoder.depth'" in result.stderr
   assert not (tmp_path / 's').exists()
+
+
+def test_a_seed_axis_gives_a_table_over_seeds(tmp_path, launcher):
+  """Two settings over two seeds: each setting's row holds the mean and sample standard
+  deviation of its two runs, and launch.compare folds the same runs the same way."""
+  result = launcher('sweep', '--config=configs/conv_autoencoder.py:tiny',
+                    f'--workdir={tmp_path}', '--axis=model.features=(8,4),(4,4)',
+                    '--axis=seed=0,1', '--config.train.steps=8')
+  with open(tmp_path / 'table.json', encoding='utf-8') as f:
+    rows = json.load(f)
+  assert [row['cell']['seed'] for row in rows] == [0, 1, 0, 1]
+  with open(tmp_path / 'summary.json', encoding='utf-8') as f:
+    summary = json.load(f)
+  assert [group['cell'] for group in summary] == [{'model.features': [8, 4]},
+                                                  {'model.features': [4, 4]}]
+  for group, seeds in zip(summary, (rows[:2], rows[2:])):
+    values = [row['scalars']['reconstruction_mse'] for row in seeds]
+    assert values[0] != values[1]  # the seed reaches the run
+    mse = group['scalars']['reconstruction_mse']
+    assert mse['values'] == values and mse['n'] == 2
+    assert mse['mean'] == pytest.approx(sum(values) / 2)
+    assert mse['sd'] == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5)
+  over = result.stdout.split('Over seeds')[1].strip().splitlines()
+  header = [name.strip() for name in over[2].split('|')]
+  assert header[1] == 'features'
+  cells = [cell.strip() for cell in over[4].split('|')]
+  mse = summary[0]['scalars']['reconstruction_mse']
+  assert cells[1] == '(8, 4)'
+  assert cells[header.index('reconstruction_mse')] == (
+      f'{mse["mean"]:.4f} ± {mse["sd"]:.4f} (n=2)')
+
+  # --workdirs is split at commas, so the pattern reaches past the cell name's comma by '*'.
+  compared = launcher('compare', f'--workdirs={tmp_path}/features=(8*',
+                      f'--out={tmp_path / "cmp"}')
+  line = compared.stdout.strip().splitlines()[-1]
+  assert line.startswith(f'| {tmp_path}/features=(8* | autoencoder | ')
+  assert f'{mse["mean"]:.4f} ± {mse["sd"]:.4f} (n=2)' in line
+  with open(tmp_path / 'cmp' / 'summary.json', encoding='utf-8') as f:
+    assert json.load(f)[0]['scalars']['reconstruction_mse'] == mse
+
+  nothing = launcher('compare', f'--workdirs={tmp_path}/nothing*', check=False)
+  assert nothing.returncode == 2
+  assert 'nothing*' in nothing.stderr and 'matches no folder' in nothing.stderr
+
+
+def test_axis_values_split_outside_brackets():
+  assert sweep.split_values('(1024,),(64,)') == ['(1024,)', '(64,)']
+  assert sweep.split_values("[1, 2],'a',3") == ['[1, 2]', "'a'", '3']
+
+
+def test_the_follow_on_takes_the_cells_seed():
+  assert sweep.follow_on_settings('encoder.gan_workdir', 'w', {'seed': 2, 'model.z_dim': 8}) == {
+      'encoder.gan_workdir': 'w', 'seed': 2}
+  assert sweep.follow_on_settings('encoder.gan_workdir', 'w', {'model.z_dim': 8}) == {
+      'encoder.gan_workdir': 'w'}

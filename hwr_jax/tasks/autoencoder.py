@@ -4,8 +4,10 @@ convolutional one with tied weights (config.model_name picks the model).
 The loss is the classic sparse autoencoder's: half the squared error summed over an image's
 pixels (in [0, 1]), averaged over the batch; plus sparsity_weight times the KL divergence of
 every sigmoid hidden unit's mean activation over the batch from sparsity_target, summed over
-units; plus half weight_decay times the squared kernels. A model without sigmoid hidden layers
-(the convolutional one) has no sparsity term.
+units; plus half weight_decay times the squared kernels; plus kernel_mean_weight times the mean
+of every kernel entry (the research log's "0.1*mean(weights)" cost, which pushes the weights
+negative and so the sigmoid units off). A model without sigmoid hidden layers (the
+convolutional one) has no sparsity term.
 
 The evaluation writes, per data set, reconstruction_<set>.png (a row of originals over a row
 of their reconstructions; also to TensorBoard) and report.json with reconstruction_mse (pixels
@@ -50,6 +52,13 @@ def kernel_penalty(params) -> jax.Array:
                    if 'kernel' in jax.tree_util.keystr(path))
 
 
+def kernel_mean(params) -> jax.Array:
+  """The mean of every kernel entry, all layers together."""
+  kernels = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+             if 'kernel' in jax.tree_util.keystr(path)]
+  return sum(jnp.sum(k) for k in kernels) / sum(k.size for k in kernels)
+
+
 def unit_activations(hidden: tuple[jax.Array, ...]) -> jax.Array:
   """Every hidden layer's activations side by side: (B, units of all layers)."""
   return jnp.concatenate([h.reshape(h.shape[0], -1) for h in hidden], axis=1)
@@ -85,7 +94,9 @@ class Task(base.Task):
     logits, hidden = self.model.apply({'params': params}, images)
     reconstruction = 0.5 * jnp.mean(jnp.sum((jax.nn.sigmoid(logits) - images) ** 2,
                                             axis=(1, 2, 3)))
-    weight_penalty = settings.weight_decay * kernel_penalty(params)
+    weight_penalty = (settings.weight_decay * kernel_penalty(params)
+                      # Runs trained before this cost existed have no such key.
+                      + settings.get('kernel_mean_weight', 0.0) * kernel_mean(params))
     terms = {'loss': reconstruction + weight_penalty, 'reconstruction': reconstruction,
              'weight_penalty': weight_penalty}
     if hidden:

@@ -2,6 +2,7 @@
 
 import os
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hwr_jax.config_lib import load_config_file
 from hwr_jax.data.sources import load_splits
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.io_utils import read_json
+from hwr_jax.models.sparse_autoencoder import Model
 from hwr_jax.tasks import autoencoder
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.writers import read_metrics
@@ -82,3 +84,31 @@ def test_encode_exports_codes_in_the_data_sets_order(conv_run, launcher):
   reverse = np.arange(len(data.test))[::-1]
   np.testing.assert_allclose(task.encode(state, data.test.images[reverse])['z'],
                              z[test][reverse], atol=1e-6)
+
+
+def test_kernel_offset_starts_every_kernel_that_far_below_zero():
+  """The log's -0.05 initialisation: the same draw, every kernel entry shifted."""
+  images = jnp.zeros((1, 8, 8, 1))
+  plain = Model(image_shape=(8, 8), hidden=(32,)).init(jax.random.key(3), images)['params']
+  shifted = Model(image_shape=(8, 8), hidden=(32,), kernel_offset=-0.05).init(
+      jax.random.key(3), images)['params']
+  for name in plain:
+    np.testing.assert_allclose(shifted[name]['kernel'], plain[name]['kernel'] - 0.05,
+                               atol=1e-7)
+    np.testing.assert_array_equal(shifted[name]['bias'], plain[name]['bias'])
+
+
+def test_the_weight_mean_cost_drives_the_kernels_negative(tmp_path):
+  """The log's 0.1*mean(weights) cost, alone beside the squared error: the kernels' mean falls
+  below the plain run's, and the hidden units are less active."""
+  config = load_config_file('configs/sparse_autoencoder.py:tiny')
+  config.autoencoder.update(sparsity_weight=0.0, weight_decay=0.0)
+  runs = {}
+  for cost in (0.0, 10.0):
+    config.autoencoder.kernel_mean_weight = cost
+    result = loop.train_and_evaluate(config, str(tmp_path / str(cost)))
+    _, state = load_trained(str(tmp_path / str(cost)))
+    runs[cost] = (float(autoencoder.kernel_mean(state.params)),
+                  result.scalars['test']['mean_activation'])
+  assert runs[10.0][0] < runs[0.0][0] - 0.01, runs
+  assert runs[10.0][1] < runs[0.0][1], runs

@@ -1,0 +1,62 @@
+"""launch.hands: hand identification and dating from pixels, codes and classifier features."""
+
+import json
+
+import numpy as np
+import pytest
+
+from hwr_jax import loop
+from hwr_jax.config_lib import load_config_file
+from hwr_jax.evaluation.hands import hand_figures
+from launch.hands import letters_of
+
+
+def train_tiny(name, workdir, steps):
+  config = load_config_file(f'configs/{name}.py:tiny')
+  config.train.update(steps=steps, checkpoint_every=steps)
+  loop.train_and_evaluate(config, str(workdir))
+  return config
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+  root = tmp_path_factory.mktemp('hands')
+  config = train_tiny('conv_autoencoder', root / 'cae', 8)
+  train_tiny('cnn_classifier', root / 'cnn', 8)
+  return root, config
+
+
+def test_every_space_gets_its_row_and_the_baseline_is_chance(runs, launcher):
+  root, config = runs
+  result = launcher('hands', f'--workdirs={root / "cae"}', f'--classifier={root / "cnn"}',
+                    '--set=all', '--letters=4', f'--out={root / "out"}')
+  assert result.stdout.startswith('240 letters of 5 manuscripts (set all)')
+  with open(root / 'out' / 'table.json', encoding='utf-8') as f:
+    rows = json.load(f)
+  assert [row['cell']['space'] for row in rows] == ['pixels', 'z cae', 'features cnn',
+                                                    'baseline']
+  letters = letters_of(config, 'all')
+  assert rows[0]['cell']['size'] == 16 * 16 and rows[1]['cell']['size'] == 64
+  # The pixels' row is the library's figures of the same letters, as printed.
+  expected = hand_figures(letters.images, letters.metadata['manuscript'],
+                          letters.metadata['date'], letters=4, seed=0)
+  assert rows[0]['scalars'] == pytest.approx(expected)
+  assert rows[3]['scalars']['letter_top1'] == 0.2 and rows[3]['scalars']['letter_top5'] == 1.0
+  for row in rows[:3]:
+    assert set(row['scalars']) == {'letter_top1', 'letter_top5', '4_letters_top1',
+                                   '4_letters_top5', 'date_mae'}
+    assert 0 <= row['scalars']['letter_top1'] <= row['scalars']['letter_top5'] <= 1
+    assert np.isfinite(row['scalars']['date_mae'])
+
+
+def test_a_set_without_enough_manuscripts_or_unknown_is_refused(runs, launcher):
+  root, _ = runs
+  unknown = launcher('hands', f'--workdirs={root / "cae"}', '--set=valid', check=False)
+  assert unknown.returncode == 2
+  assert "--set=valid: the data has sets" in unknown.stderr
+  # The tiny split by manuscript holds out one manuscript: nothing to tell apart.
+  one = launcher('hands', f'--workdirs={root / "cae"}', '--set=test', check=False)
+  assert one.returncode == 2
+  assert 'at least two manuscripts, got 1' in one.stderr
+  nothing = launcher('hands', check=False)
+  assert nothing.returncode == 2 and '--workdirs' in nothing.stderr
