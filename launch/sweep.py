@@ -17,14 +17,19 @@ DIR/summary.json with every seed's value:
   python -m launch.sweep --config=configs/conv_autoencoder.py --workdir=runs/cae_seeds \
       --axis=seed=0,1,2
 
-A pipeline: --then trains a second config after each cell, in DIR/<cell>.<its task>, with its
-key --then_link set to the cell's workdir (by default encoder.gan_workdir: an encoder of each
-GAN); --then_set overrides its settings, and it takes the cell's seed when seed is an axis.
-Its figures join the row, prefixed with its task:
+A pipeline: --then trains a second config after each cell, in DIR/<cell>.<its task> (or
+<cell>.<--then_name>), with its key --then_link set to the cell's workdir (by default
+encoder.gan_workdir: an encoder of each GAN); --then_set overrides its settings, and it takes
+the cell's seed when seed is an axis. Its figures join the row, prefixed with that name:
 
   python -m launch.sweep --config=configs/gan.py:fashion_mnist --workdir=runs/zstudy \
       --axis=model.z_dim=16,32,64,100 --config.eval.classifier_workdir=runs/cnn_fm \
       --then=configs/encoder.py:fashion_mnist --then_set=train.steps=500
+
+Run again with another --then_name (and settings), a finished sweep trains only the new second
+stage; its cells are evaluated again, not retrained:
+
+  python -m launch.sweep ... --then_set=encoder.graft=false --then_name=fresh
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ _THEN_LINK = flags.DEFINE_string('then_link', 'encoder.gan_workdir', 'Key of the
                                  'config that is set to the cell\'s workdir.')
 _THEN_SET = flags.DEFINE_multi_string('then_set', [], 'key=value: a setting of the --then '
                                       'config; repeat for more.')
+_THEN_NAME = flags.DEFINE_string('then_name', '', 'Suffix of the --then workdirs and prefix of '
+                                 'their figures; default: the --then config\'s task.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -146,14 +153,14 @@ def follow_on_settings(link: str, workdir: str, cell: dict) -> dict:
 
 
 def follow_on(config: ml_collections.ConfigDict, link: str, workdir: str, cell: dict,
-              set_name: str) -> tuple[str, dict[str, float]]:
+              set_name: str, name: str) -> tuple[str, dict[str, float]]:
   """Trains the --then config on the cell's workdir (with the cell's seed, when seed is an
-  axis): its workdir and figures, prefixed."""
-  then_workdir = f'{workdir}.{config.task_name}'
+  axis) in <workdir>.<name>: that workdir and its figures, prefixed with name."""
+  then_workdir = f'{workdir}.{name}'
   result = train_and_evaluate(cell_config(config, follow_on_settings(link, workdir, cell)),
                               then_workdir)
-  return then_workdir, {f'{config.task_name}.{name}': value
-                        for name, value in figures_of(result, set_name).items()}
+  return then_workdir, {f'{name}.{figure}': value
+                        for figure, value in figures_of(result, set_name).items()}
 
 
 def cell_name(cell: dict) -> str:
@@ -179,7 +186,8 @@ def main(argv):
     row = {'cell': cell, 'workdir': workdir, 'scalars': figures_of(result, _SET.value)}
     if then is not None:
       row['then_workdir'], figures = follow_on(then, _THEN_LINK.value, workdir, cell,
-                                                     _SET.value)
+                                                     _SET.value,
+                                                     _THEN_NAME.value or then.task_name)
       row['scalars'].update(figures)
     rows.append(row)
   figures = sorted({name for row in rows for name in row['scalars']})

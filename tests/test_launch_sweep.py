@@ -6,6 +6,7 @@ import os
 import pytest
 
 from hwr_jax.tasks.restore import load_trained
+from hwr_jax.training.writers import read_metrics
 from launch import sweep
 
 TINY = 'configs/cnn_classifier.py:tiny'
@@ -79,6 +80,20 @@ def test_a_pipeline_trains_an_encoder_of_every_gan(tmp_path, launcher):
     rows = json.load(f)
   assert [row['then_workdir'] for row in rows] == [str(tmp_path / 'z_dim=4.encoder'),
                                                    str(tmp_path / 'z_dim=8.encoder')]
+
+  # A second stage of another name on the finished sweep: the GANs are not trained again.
+  def gan_training_records():
+    return [r for r in read_metrics(str(tmp_path / 'z_dim=8')) if r['split'] == 'train']
+
+  trained_gan = gan_training_records()
+  fresh = launcher('sweep', '--config=configs/gan.py:tiny', f'--workdir={tmp_path}',
+                   '--axis=model.z_dim=4,8', '--config.train.steps=10',
+                   '--then=configs/encoder.py:tiny', '--then_set=train.steps=10',
+                   '--then_set=encoder.graft=false', '--then_name=fresh')
+  with open(tmp_path / 'z_dim=8.fresh' / 'config.json', encoding='utf-8') as f:
+    assert json.load(f)['encoder']['graft'] is False
+  assert 'fresh.reconstruction_l2' in fresh.stdout.splitlines()[0]
+  assert trained_gan and gan_training_records() == trained_gan
 
   # launch.compare tabulates the same runs from their workdirs alone.
   encoders = [row['then_workdir'] for row in rows]
