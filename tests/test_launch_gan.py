@@ -73,6 +73,11 @@ def test_training_reports_fidelity_and_frechet_distances(trained):
   assert {name: scores['count'] for name, scores in report['label_fidelity']['per_class'].items()
           } == {name: scores['count'] for name, scores in test_letters.items()}
   assert 'platform cpu' in result.stderr
+  # The spectra evaluator scores the same generated letters against as many real ones.
+  assert report['period'] == 2
+  assert 0 < report['checkerboard_share'] < 1 and 0 < report['checkerboard_share_real'] < 1
+  assert report['checkerboard_ratio'] == pytest.approx(
+      report['checkerboard_share'] / report['checkerboard_share_real'])
 
 
 def test_sample_grids_are_written_during_training_on_fixed_z(trained):

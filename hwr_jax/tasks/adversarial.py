@@ -46,7 +46,7 @@ class Task(base.Task):
   """config.model: the dcgan Model's fields; config.gan: label_sampling, matching_aware;
   config.eval: classifier_workdir (the judge), num_samples."""
 
-  DEFAULT_EVALS = {'generation': 'generation'}
+  DEFAULT_EVALS = {'generation': 'generation', 'spectra': 'spectra'}
 
   def __init__(self, config, data_info):
     super().__init__(config, data_info)
@@ -184,24 +184,26 @@ class Task(base.Task):
                             self.data_info.image_shape, self.config.eval.batch_size)
 
   def outputs(self, state, dataset):
-    """What the judge sees of up to eval.num_samples letters of `dataset` and as many
-    generated with their labels (and by the untrained generator of the same seed): features
-    of all three, the labels asked for and the labels the judge reads. Nothing without a
-    judge."""
-    judge = self.judge()
-    if judge is None:
-      logging.warning('eval.classifier_workdir is not set: no label fidelity or Fréchet '
-                      'distance, only sample grids')
-      return {}
-    untrained = self.init_state(jax.random.fold_in(jax.random.key(self.config.seed), 0))
+    """Up to eval.num_samples letters of `dataset` and as many generated with their labels;
+    with a judge, also what it sees of them and of the untrained generator's letters (of the
+    same seed): features of all three, the labels asked for and the labels it reads."""
     keep = np.random.default_rng([self.config.seed, _EVAL_KEY]).permutation(len(dataset))[
         :self.config.eval.num_samples]
     labels = dataset.labels[keep]
-    _, real_features = judge.judge(dataset.images[keep])
-    predicted, fake_features = judge.judge(self.generate(state, labels, self._key(_EVAL_KEY)))
+    real = dataset.images[keep]
+    fake = self.generate(state, labels, self._key(_EVAL_KEY))
+    outputs = {'real_images': real, 'fake_images': fake}
+    judge = self.judge()
+    if judge is None:
+      logging.warning('eval.classifier_workdir is not set: no label fidelity or Fréchet '
+                      'distance')
+      return outputs
+    untrained = self.init_state(jax.random.fold_in(jax.random.key(self.config.seed), 0))
+    _, real_features = judge.judge(real)
+    predicted, fake_features = judge.judge(fake)
     _, untrained_features = judge.judge(self.generate(untrained, labels, self._key(_EVAL_KEY)))
-    outputs = {'real_features': real_features, 'fake_features': fake_features,
-               'untrained_features': untrained_features}
+    outputs.update(real_features=real_features, fake_features=fake_features,
+                   untrained_features=untrained_features)
     if self.model.conditional:
       outputs.update(conditioned=labels, fake_predicted=predicted)
     return outputs
