@@ -42,6 +42,7 @@ class DomainClassifier:
       logging.info('The judge in %s reads %s images: letters of %s are resized to that',
                    workdir, self.image_shape, tuple(image_shape))
     self.workdir = workdir
+    self.vocabulary = vocabulary
     self._state = state
     self._batch_size = batch_size
 

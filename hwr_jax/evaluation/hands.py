@@ -9,6 +9,8 @@ is standardised over the letters first, so that spaces of different scales compa
   of its own gives top-1 and top-5 accuracy.
 * Hand identification by a few letters: the mean of k letters of one manuscript against each
   manuscript's mean vector (its own mean without those k letters).
+* Edits that keep the hand: a letter's z drawn again as its own letter and as another, both
+  encoded again and identified by their nearest real letter (the letter itself left out).
 * Dating: a ridge regression from a manuscript's mean vector to its date, fitted on the other
   manuscripts (leave one manuscript out, so no manuscript is both fitted and scored), its ridge
   strength chosen by leave-one-out on those; scored by the mean absolute error in years per
@@ -29,11 +31,18 @@ _CHUNK = 1024
 RIDGE_GRID = tuple(10.0 ** p for p in range(-4, 5))
 
 
+def standardiser(features: np.ndarray):
+  """standardise's map, fitted on features, to apply to other vectors of the same space."""
+  features = np.asarray(features, np.float64).reshape(len(features), -1)
+  mean, spread = features.mean(axis=0), features.std(axis=0)
+  spread = np.where(spread > 0, spread, 1.0)
+  return lambda vectors: (np.asarray(vectors, np.float64).reshape(len(vectors), -1)
+                          - mean) / spread
+
+
 def standardise(features: np.ndarray) -> np.ndarray:
   """Each dimension to zero mean and unit variance over the rows (constant ones to zero)."""
-  features = np.asarray(features, np.float64).reshape(len(features), -1)
-  spread = features.std(axis=0)
-  return (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+  return standardiser(features)(features)
 
 
 def manuscript_ids(manuscripts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -50,14 +59,19 @@ def squared_distances(queries: np.ndarray, keys: np.ndarray) -> np.ndarray:
                     - 2 * queries @ keys.T, 0.0)
 
 
-def nearest_letter_ranks(features: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def nearest_letter_ranks(features: np.ndarray, ids: np.ndarray,
+                         queries: np.ndarray | None = None) -> np.ndarray:
   """For each letter, the rank (1 = first) of its own manuscript among all, by the distance
-  to each manuscript's nearest letter, the letter itself left out."""
+  to each manuscript's nearest letter, the letter itself left out.
+
+  queries: other vectors (N, D) to rank instead, one for each letter (an edit of it), each
+  compared with every letter but the one it stands for."""
+  queries = features if queries is None else queries
   count = ids.max() + 1
-  ranks = np.empty(len(features), np.int64)
-  for start in range(0, len(features), _CHUNK):
-    rows = np.arange(start, min(start + _CHUNK, len(features)))
-    distances = squared_distances(features[rows], features)
+  ranks = np.empty(len(queries), np.int64)
+  for start in range(0, len(queries), _CHUNK):
+    rows = np.arange(start, min(start + _CHUNK, len(queries)))
+    distances = squared_distances(queries[rows], features)
     distances[np.arange(len(rows)), rows] = np.inf
     nearest = np.full((len(rows), count), np.inf)
     for manuscript in range(count):
@@ -65,6 +79,21 @@ def nearest_letter_ranks(features: np.ndarray, ids: np.ndarray) -> np.ndarray:
     own = nearest[np.arange(len(rows)), ids[rows]]
     ranks[rows] = 1 + (nearest < own[:, None]).sum(axis=1)
   return ranks
+
+
+def edit_figures(codes: np.ndarray, rebuilt_codes: np.ndarray, edited_codes: np.ndarray,
+                 manuscripts: Sequence[str]) -> dict[str, float]:
+  """Whether letters drawn from a letter's z keep its hand: the codes of its rebuild (same
+  label) and of its edit (another label), each ranked among the real letters' codes without
+  the letter itself, beside the real letters' own ranks."""
+  ids, _ = manuscript_ids(manuscripts)
+  scale = standardiser(codes)
+  real = scale(codes)
+  figures = {}
+  for name, queries in (('real', None), ('rebuilt', rebuilt_codes), ('edited', edited_codes)):
+    ranks = nearest_letter_ranks(real, ids, None if queries is None else scale(queries))
+    figures.update({f'{name}_top1': top_k(ranks, 1), f'{name}_top5': top_k(ranks, 5)})
+  return figures
 
 
 def few_letter_ranks(features: np.ndarray, ids: np.ndarray, letters: int,

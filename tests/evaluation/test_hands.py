@@ -84,3 +84,23 @@ def test_a_manuscript_of_two_dates_and_a_single_manuscript_are_refused():
   ids = np.array([0, 0, 1, 1, 2, 2, 3, 3])
   with pytest.raises(DataError, match='several dates'):
     hands.dating_errors(np.zeros((8, 2)), ids, np.array([1, 2, 3, 3, 4, 4, 5, 5.0]))
+
+
+def test_queries_standing_for_letters_are_ranked_without_their_letter():
+  rng = np.random.default_rng(3)
+  ids = np.repeat(np.arange(6), 10)
+  features = rng.normal(size=(6, 4))[ids] + 0.3 * rng.normal(size=(60, 4))
+  np.testing.assert_array_equal(hands.nearest_letter_ranks(features, ids, features.copy()),
+                                hands.nearest_letter_ranks(features, ids))
+
+
+def test_edits_keep_the_hand_only_where_their_codes_stay_near_it():
+  rng = np.random.default_rng(4)
+  manuscripts = manuscripts_of(10, 20)
+  ids, _ = hands.manuscript_ids(manuscripts)
+  codes = rng.normal(size=(10, 6))[ids] + 0.3 * rng.normal(size=(len(ids), 6))
+  kept = codes + 0.1 * rng.normal(size=codes.shape)
+  lost = codes[rng.permutation(len(codes))]
+  figures = hands.edit_figures(codes, kept, lost, manuscripts)
+  assert figures['real_top1'] > 0.8 and figures['rebuilt_top1'] > 0.8, figures
+  assert figures['edited_top1'] < 0.3 and figures['edited_top1'] <= figures['edited_top5']
