@@ -46,7 +46,8 @@ def get_config(variant: str = 'syriac'):
       downsampling='stride', label_position='conv1', bias_before_norm=False))
   config.gan = ml_collections.ConfigDict(dict(label_sampling='empirical', matching_aware=True))
   config.optimizer.update(learning_rate=2e-4, b1=0.5, schedule='constant')
-  config.eval.update(classifier_workdir='', num_samples=2000, grid_columns=10)
+  config.eval.update(classifier_workdir='', num_samples=2000, per_class_samples=50,
+                     grid_columns=10)
   syriac64 = config_lib.data_block('synthetic', image_size=64)
   if variant in ('syriac', 'pooling', 'dcgan'):
     config.data = syriac64
@@ -69,5 +70,5 @@ def get_config(variant: str = 'syriac'):
     config_lib.make_tiny(config)
     config.model.update(width=8, z_dim=16)
     config.train.sample_every = 10
-    config.eval.update(num_samples=64, batch_size=64)
+    config.eval.update(num_samples=64, per_class_samples=4, batch_size=64)
   return config

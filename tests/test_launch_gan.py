@@ -73,6 +73,14 @@ def test_training_reports_fidelity_and_frechet_distances(trained):
   assert {name: scores['count'] for name, scores in report['label_fidelity']['per_class'].items()
           } == {name: scores['count'] for name, scores in test_letters.items()}
   assert 'platform cpu' in result.stderr
+  # Every letter generated as often (configs/gan.py:tiny: 4 each), the rarest quarter apart.
+  balanced = report['label_fidelity_per_class']
+  assert set(balanced['per_class']) == set(test_letters)
+  counts = read_json(gan, 'data_info.json')['class_counts']
+  rarest = sorted(counts)[:len(counts) // 4]
+  assert sorted(r['training_count'] for r in balanced['rare'].values()) == rarest
+  assert report['label_fidelity_rare'] == pytest.approx(
+      np.mean([r['fidelity'] for r in balanced['rare'].values()]))
   # The spectra evaluator scores the same generated letters against as many real ones.
   assert report['period'] == 2
   assert 0 < report['checkerboard_share'] < 1 and 0 < report['checkerboard_share_real'] < 1

@@ -51,6 +51,22 @@ def label_fidelity(conditioned: np.ndarray, predicted: np.ndarray,
   return classification_report(conditioned, predicted, vocabulary)
 
 
+def balanced_fidelity(conditioned: np.ndarray, predicted: np.ndarray, data_info) -> dict:
+  """Label fidelity of the same number of generated letters of every class: each class's, their
+  mean, and the mean over the rarest quarter of the classes in training (at least one), the
+  letters a generator that samples labels as often as they occur sees least."""
+  vocabulary = data_info.vocabulary.labels
+  per_class = {vocabulary[c]: float(np.mean(predicted[conditioned == c] == c))
+               for c in np.unique(conditioned)}
+  counts = np.asarray(data_info.class_counts)
+  rare = [vocabulary[c] for c in np.argsort(counts, kind='stable')[:max(1, len(counts) // 4)]]
+  return {'per_class': per_class, 'mean': float(np.mean(list(per_class.values()))),
+          'rare': {name: {'fidelity': per_class[name],
+                          'training_count': int(counts[vocabulary.index(name)])}
+                   for name in rare},
+          'rare_mean': float(np.mean([per_class[name] for name in rare]))}
+
+
 # The grey between and around the letters of a grid and in its empty cells, so that the cells'
 # edges show against both the dark paper and the bright ink of the letters.
 GRID_BACKGROUND = 96
@@ -106,4 +122,13 @@ class Evaluator(evaluator.Evaluator):
       scalars['label_fidelity'] = fidelity['accuracy']
       report['label_fidelity'] = fidelity
       logging.info('%s', format_report(f'{name} label fidelity', fidelity))
+    if 'balanced_conditioned' in outputs:
+      balanced = balanced_fidelity(outputs['balanced_conditioned'],
+                                   outputs['balanced_predicted'], self.data_info)
+      figures = {'label_fidelity_balanced': balanced['mean'],
+                 'label_fidelity_rare': balanced['rare_mean']}
+      scalars.update(figures)
+      report.update(figures, label_fidelity_per_class=balanced)
+      logging.info('%s: label fidelity %.4f over all letters alike, %.4f over the rarest %d',
+                   name, balanced['mean'], balanced['rare_mean'], len(balanced['rare']))
     result.add(name, scalars, report)

@@ -38,7 +38,7 @@ from hwr_jax.training.state import PartsState
 
 # Keys folded from the seed for the fixed noise of sample grids and of evaluations, so every
 # checkpoint of a run is shown and scored on the same z.
-_SNAPSHOT_KEY, _EVAL_KEY = 2, 3
+_SNAPSHOT_KEY, _EVAL_KEY, _BALANCED_KEY = 2, 3, 4
 _FAKE_ROWS = 3
 
 
@@ -206,7 +206,18 @@ class Task(base.Task):
                    untrained_features=untrained_features)
     if self.model.conditional:
       outputs.update(conditioned=labels, fake_predicted=predicted)
+      outputs.update(self.balanced_fidelity_outputs(state, judge))
     return outputs
+
+  def balanced_fidelity_outputs(self, state, judge) -> dict[str, np.ndarray]:
+    """eval.per_class_samples letters of every class and the judge's reading of them: the
+    test letters' labels leave rare letters a handful of samples, too few to score them."""
+    per_class = self.config.eval.get('per_class_samples', 0)
+    if not per_class:
+      return {}
+    labels = np.repeat(np.arange(self.num_classes), per_class)
+    predicted, _ = judge.judge(self.generate(state, labels, self._key(_BALANCED_KEY)))
+    return {'balanced_conditioned': labels, 'balanced_predicted': predicted}
 
   def pictures(self, state, dataset, outputs):
     return self.snapshot(state, dataset)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from hwr_jax.data.dataset import DataInfo
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.evaluation import generation
 
@@ -70,3 +71,18 @@ def test_grid_places_images_in_rows_and_names_them():
   assert grid[0, 0] == grid[5, 3] == grid[3, 6] == generation.GRID_BACKGROUND  # the padding
   named = generation.image_grid(images, columns=3, row_names=['alaph', 'beth'])
   assert named.ndim == 3 and named.shape[1] > grid.shape[1]
+
+
+def test_balanced_fidelity_scores_every_class_alike_and_the_rarest_quarter_apart():
+  vocabulary = Vocabulary(tuple('abcdefgh'))
+  info = DataInfo(vocabulary, (8, 8), class_counts=(50, 3, 40, 30, 2, 60, 70, 80))
+  conditioned = np.repeat(np.arange(8), 4)
+  predicted = conditioned.copy()
+  predicted[4:7] = 0  # 'b' (3 in training) read right once in four
+  predicted[16:20] = 1  # 'e' (2 in training) never
+  balanced = generation.balanced_fidelity(conditioned, predicted, info)
+  assert balanced['per_class']['b'] == 0.25 and balanced['per_class']['e'] == 0.0
+  assert balanced['mean'] == pytest.approx((6 + 0.25) / 8)
+  assert balanced['rare'] == {'e': {'fidelity': 0.0, 'training_count': 2},
+                              'b': {'fidelity': 0.25, 'training_count': 3}}
+  assert balanced['rare_mean'] == pytest.approx(0.125)
