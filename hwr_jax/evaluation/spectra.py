@@ -1,9 +1,10 @@
 """Checkerboard artefacts of generated letters, measured in their spectra.
 
-A transposed convolution of stride s whose kernel size is not a multiple of s paints an
-uneven pattern of period s (Odena, Dumoulin and Olah, "Deconvolution and Checkerboard
-Artifacts", Distill 2016): its power sits at the spatial frequencies that are multiples of
-1/s cycles per pixel. The figure here is the share of an image's power (its mean removed) at
+A transposed convolution of stride s draws the pixels of each phase with a different part of its
+kernel, and unless the learned parts agree it paints a pattern of period s (Odena, Dumoulin and
+Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016; worst when the kernel size is
+not a multiple of s): its power sits at the spatial frequencies that are multiples of 1/s
+cycles per pixel. The figure here is the share of an image's power (its mean removed) at
 those frequencies, averaged over the images; generated letters are compared with real ones,
 whose strokes put some power there too. The DCGAN's generators upsample by 2 at every layer,
 so s = 2: the frequencies (N/2, 0), (0, N/2) and (N/2, N/2) of an N x N image.

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Issue #25's comparisons over seeds: every study a launch.sweep with --axis=seed=0,1,2, whose
+# second table gives each figure as mean ± sample standard deviation (n=3). Every sweep resumes
+# where it stopped, so a stage cut short (or the whole script) is run again to finish it.
+#
+#   bash scripts/seed_studies.sh RUNS [STAGE ...]
+#
+# Stages (default: all, in this order; minutes on the 2-core CPU of docs/studies.md, alone):
+#   autoencoders  sparse AE (1024 and 64 units), conv AE, and the research log's sparse-AE
+#                 variants: squared error only, -0.05 initialisation, weight cost   (~25)
+#   encoders      GANs at 32x32 (2000 steps), the grafted and the fresh encoder of each (500
+#                 steps), then launch.hands on each seed's encoders                (~45)
+#   blstm         single and stacked bidirectional LSTM                           (~35)
+#   denoisers     denoiser and conditional denoiser                                (~40)
+#   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
+#                 power against real letters                                       (~60)
+#   labels        GANs with label sampling empirical and uniform, judged per letter by the
+#                 64x64 CNN (trained first in RUNS/cnn64)                          (~150)
+#   dating        the dating CNN's variants: regression, periods, plain            (~45)
+# Each stage logs to RUNS/<stage>.log and appends its exit status and seconds to
+# RUNS/summary.txt. Run from the repository root (PYTHON chooses the interpreter).
+set -uo pipefail
+
+runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
+shift
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders blstm denoisers upsampling labels dating)
+python=${PYTHON:-python3}
+seeds=--axis=seed=0,1,2
+mkdir -p "$runs"
+
+sweep() { "$python" -m launch.sweep "$seeds" "$@"; }
+
+autoencoders() {
+  sweep --config=configs/sparse_autoencoder.py --workdir="$runs/sae"
+  sweep --config=configs/sparse_autoencoder.py --workdir="$runs/sae64" --config.model.hidden='(64,)'
+  sweep --config=configs/conv_autoencoder.py --workdir="$runs/cae"
+  for variant in squared_error offset_init weight_cost; do
+    sweep --config=configs/sparse_autoencoder.py:$variant --workdir="$runs/sae_$variant"
+  done
+  "$python" -m launch.compare --out="$runs/autoencoders" \
+    --workdirs="$runs/sae/seed=*,$runs/sae64/seed=*,$runs/cae/seed=*,$runs/sae_squared_error/seed=*,$runs/sae_offset_init/seed=*,$runs/sae_weight_cost/seed=*"
+}
+
+encoders() {
+  local gan=(--config=configs/gan.py --workdir="$runs/gan32" --config.data.image_size=32
+             --then=configs/encoder.py --then_set=data.image_size=32 --then_set=train.steps=500
+             --then_set=train.log_every=25)
+  sweep "${gan[@]}" --then_name=grafted
+  sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
+  for seed in 0 1 2; do
+    local cell="$runs/gan32/seed=$seed"
+    for set in all test; do
+      "$python" -m launch.hands --workdirs="$cell.grafted,$cell.fresh" --set=$set \
+        --out="$runs/hands_$set/seed=$seed" ${CLASSIFIER:+--classifier=$CLASSIFIER}
+    done
+  done
+}
+
+blstm() {
+  sweep --config=configs/blstm_classifier.py --workdir="$runs/blstm"
+  sweep --config=configs/blstm_classifier.py:stacked --workdir="$runs/blstm2"
+}
+
+denoisers() {
+  sweep --config=configs/denoiser.py --workdir="$runs/denoiser"
+  sweep --config=configs/denoiser.py:conditional --workdir="$runs/denoiser_conditional"
+}
+
+upsampling() {
+  sweep --config=configs/gan.py --workdir="$runs/upsampling" --config.data.image_size=32 \
+    --axis=model.upsampling=transpose,resize,subpixel
+}
+
+labels() {
+  "$python" -m launch.train --config=configs/cnn_classifier.py:syriac64 --workdir="$runs/cnn64"
+  sweep --config=configs/gan.py --workdir="$runs/label_sampling" \
+    --config.eval.classifier_workdir="$runs/cnn64" --axis=gan.label_sampling=empirical,uniform
+}
+
+dating() {
+  for variant in syriac periods plain; do
+    sweep --config=configs/dating.py:$variant --workdir="$runs/dating_$variant"
+  done
+}
+
+for name in "${stages[@]}"; do
+  if ! declare -F "$name" >/dev/null; then
+    echo "unknown stage $name: autoencoders encoders blstm denoisers upsampling labels dating" >&2
+    exit 2
+  fi
+  start=$(date +%s)
+  "$name" >"$runs/$name.log" 2>&1
+  echo "$name: exit $? after $(($(date +%s) - start)) s" | tee -a "$runs/summary.txt"
+done
