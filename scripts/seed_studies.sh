@@ -38,8 +38,15 @@ autoencoders() {
   for variant in squared_error offset_init weight_cost; do
     sweep --config=configs/sparse_autoencoder.py:$variant --workdir="$runs/sae_$variant"
   done
-  "$python" -m launch.compare --out="$runs/autoencoders" \
-    --workdirs="$runs/sae/seed=*,$runs/sae64/seed=*,$runs/cae/seed=*,$runs/sae_squared_error/seed=*,$runs/sae_offset_init/seed=*,$runs/sae_weight_cost/seed=*"
+  sweep --config=configs/sparse_autoencoder.py:weight_cost --workdir="$runs/sae_weight_cost01" \
+    --config.autoencoder.kernel_mean_weight=0.1
+  local runs_of=""
+  for name in sae sae64 cae sae_squared_error sae_offset_init sae_weight_cost sae_weight_cost01; do
+    runs_of+="${runs_of:+,}$runs/$name/seed=*"
+  done
+  for set in test context; do
+    "$python" -m launch.compare --workdirs="$runs_of" --set=$set --out="$runs/autoencoders_$set"
+  done
 }
 
 encoders() {
