@@ -8,8 +8,9 @@
 # Stages (default: all, in this order; minutes on the 2-core CPU of docs/studies.md, alone):
 #   autoencoders  sparse AE (1024 and 64 units), conv AE, and the research log's sparse-AE
 #                 variants: squared error only, -0.05 initialisation, weight cost   (~25)
-#   encoders      GANs at 32x32 (2000 steps), the grafted and the fresh encoder of each (500
-#                 steps), then launch.hands on each seed's encoders                (~45)
+#   encoders      GANs at 32x32 (1000 steps), the grafted and the fresh encoder of each (500
+#                 steps), then launch.hands on each seed's encoders, folded over the seeds
+#                 (CLASSIFIER=a 64x64 CNN run adds its features and fidelity)     (~55)
 #   blstm         single and stacked bidirectional LSTM                           (~35)
 #   denoisers     denoiser and conditional denoiser                                (~40)
 #   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
@@ -51,7 +52,7 @@ autoencoders() {
 
 encoders() {
   local gan=(--config=configs/gan.py --workdir="$runs/gan32" --config.data.image_size=32
-             --then=configs/encoder.py --then_set=data.image_size=32 --then_set=train.steps=500
+             --config.train.steps=1000 --then=configs/encoder.py --then_set=data.image_size=32 --then_set=train.steps=500
              --then_set=train.log_every=25)
   sweep "${gan[@]}" --then_name=grafted
   sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
@@ -61,6 +62,11 @@ encoders() {
       "$python" -m launch.hands --workdirs="$cell.grafted,$cell.fresh" --set=$set \
         --out="$runs/hands_$set/seed=$seed" ${CLASSIFIER:+--classifier=$CLASSIFIER}
     done
+  done
+  "$python" -m launch.compare --out="$runs/graft_vs_fresh" \
+    --workdirs="$runs/gan32/seed=?.grafted,$runs/gan32/seed=?.fresh"
+  for set in all test; do
+    "$python" -m scripts.hands_over_seeds "$runs/hands_$set"/seed=? > "$runs/hands_$set/table.md"
   done
 }
 

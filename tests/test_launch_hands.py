@@ -8,7 +8,9 @@ import pytest
 from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.evaluation.hands import hand_figures
+from hwr_jax.io_utils import write_json
 from launch.hands import letters_of
+from scripts.hands_over_seeds import folded
 
 
 def train_tiny(name, workdir, steps):
@@ -75,3 +77,18 @@ def test_a_set_without_enough_manuscripts_or_unknown_is_refused(runs, launcher):
   assert 'at least two manuscripts, got 1' in one.stderr
   nothing = launcher('hands', check=False)
   assert nothing.returncode == 2 and '--workdirs' in nothing.stderr
+
+
+def test_tables_of_several_seeds_fold_into_one(tmp_path):
+  folders = []
+  for seed, value in ((0, 0.5), (1, 0.7)):
+    folder = tmp_path / f'seed={seed}'
+    folder.mkdir()
+    write_json(str(folder / 'table.json'), [
+        {'cell': {'space': 'pixels', 'size': 4}, 'scalars': {'letter_top1': value}, 'workdir': ''},
+        {'cell': {'space': f'z seed={seed}.grafted', 'size': 2},
+         'scalars': {'letter_top1': 1 - value}, 'workdir': ''}])
+    folders.append(str(folder))
+  lines = folded(folders, 'table.json', ['space', 'size']).splitlines()
+  assert lines[2] == '| pixels | 4 | 0.6000 ± 0.1414 (n=2) |'
+  assert lines[3] == '| z seed=*.grafted | 2 | 0.4000 ± 0.1414 (n=2) |'
