@@ -35,7 +35,7 @@ import numpy as np
 from absl import flags, logging
 
 from hwr_jax.data.dataset import LetterDataset
-from hwr_jax.data.sources import load_splits, resize_images
+from hwr_jax.data.sources import named_letters, resize_images
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
 from hwr_jax.evaluation.hands import (baseline_figures, edit_figures, hand_figures,
@@ -59,26 +59,6 @@ _SEED = flags.DEFINE_integer('seed', 0, 'Seed of the drawing of letter groups an
 _EDIT_LETTERS = flags.DEFINE_integer('edit_letters', 2000, 'Letters drawn again as another '
                                      'letter, per run with a generator.')
 _OUT = flags.DEFINE_string('out', '', 'Folder for table.md and table.json.')
-
-
-def letters_of(config, set_name: str) -> LetterDataset:
-  """The letters of a run's data: one set, or train, val and test joined ('all'; the extra
-  test sets, such as the context crops, show the same letters again)."""
-  data = load_splits(config.data, config.seed)
-  splits = {'train': data.train, 'val': data.val, 'test': data.test}
-  splits = {name: dataset for name, dataset in splits.items() if dataset is not None}
-  sets = {**splits, **data.extra_tests}
-  if set_name == 'all':
-    chosen = list(splits.values())
-    return LetterDataset(
-        images=np.concatenate([d.images for d in chosen]),
-        labels=np.concatenate([d.labels for d in chosen]), vocabulary=chosen[0].vocabulary,
-        names=np.concatenate([d.names for d in chosen]),
-        metadata={key: np.concatenate([d.metadata[key] for d in chosen])
-                  for key in chosen[0].metadata if all(key in d.metadata for d in chosen)})
-  if set_name not in sets:
-    raise ConfigError(f'--set={set_name}: the data has sets {sorted(sets)} (or all)')
-  return sets[set_name]
 
 
 def run_name(workdir: str) -> str:
@@ -136,7 +116,7 @@ def main(argv):
   first = (_WORKDIRS.value or [_CLASSIFIER.value])[0]
   if not first:
     raise ConfigError('give --workdirs (runs whose codes to measure) and/or --classifier')
-  letters = letters_of(load_run(first)[0], _SET.value)
+  letters = named_letters(load_run(first)[0], _SET.value)
   if 'manuscript' not in letters.metadata:
     raise DataError(f'the letters of {first} (set {_SET.value}) name no manuscript: hand '
                     'identification needs a manuscript column')

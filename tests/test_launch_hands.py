@@ -7,9 +7,9 @@ import pytest
 
 from hwr_jax import loop
 from hwr_jax.config_lib import load_config_file
+from hwr_jax.data.sources import named_letters
 from hwr_jax.evaluation.hands import hand_figures
 from hwr_jax.io_utils import write_json
-from launch.hands import letters_of
 from scripts.hands_over_seeds import folded
 
 
@@ -43,7 +43,7 @@ def test_every_space_gets_its_row_and_the_baseline_is_chance(runs, launcher):
     rows = json.load(f)
   assert [row['cell']['space'] for row in rows] == ['pixels', 'z cae', 'z encoder',
                                                     'features cnn', 'baseline']
-  letters = letters_of(config, 'all')
+  letters = named_letters(config, 'all')
   assert rows[0]['cell']['size'] == 16 * 16 and rows[1]['cell']['size'] == 64
   # The pixels' row is the library's figures of the same letters, as printed.
   expected = hand_figures(letters.images, letters.metadata['manuscript'],
@@ -70,7 +70,7 @@ def test_a_set_without_enough_manuscripts_or_unknown_is_refused(runs, launcher):
   root, _ = runs
   unknown = launcher('hands', f'--workdirs={root / "cae"}', '--set=valid', check=False)
   assert unknown.returncode == 2
-  assert "--set=valid: the data has sets" in unknown.stderr
+  assert "no data set 'valid': the data has sets" in unknown.stderr
   # The tiny split by manuscript holds out one manuscript: nothing to tell apart.
   one = launcher('hands', f'--workdirs={root / "cae"}', '--set=test', check=False)
   assert one.returncode == 2

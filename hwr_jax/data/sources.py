@@ -345,3 +345,24 @@ def restrict_to_names(dataset: LetterDataset, names: np.ndarray) -> LetterDatase
   if missing:
     raise DataError(f'{len(missing)} image ids absent from the companion set, e.g. {missing[:3]}')
   return dataset.subset(np.asarray([position[n] for n in names]))
+
+
+def named_letters(config: ml_collections.ConfigDict, set_name: str) -> LetterDataset:
+  """The letters of a run's config (its data block and seed) by set name: one set, or train,
+  val and test joined ('all'; the extra test sets, such as the context crops, show the same
+  letters again)."""
+  data = load_splits(config.data, config.seed)
+  splits = {'train': data.train, 'val': data.val, 'test': data.test}
+  splits = {name: dataset for name, dataset in splits.items() if dataset is not None}
+  sets = {**splits, **data.extra_tests}
+  if set_name == 'all':
+    chosen = list(splits.values())
+    return LetterDataset(
+        images=np.concatenate([d.images for d in chosen]),
+        labels=np.concatenate([d.labels for d in chosen]), vocabulary=chosen[0].vocabulary,
+        names=np.concatenate([d.names for d in chosen]),
+        metadata={key: np.concatenate([d.metadata[key] for d in chosen])
+                  for key in chosen[0].metadata if all(key in d.metadata for d in chosen)})
+  if set_name not in sets:
+    raise ConfigError(f'no data set {set_name!r}: the data has sets {sorted(sets)} (or all)')
+  return sets[set_name]
