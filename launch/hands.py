@@ -90,6 +90,12 @@ def vector_spaces(letters: LetterDataset, runs: dict,
 def edit_row(name: str, task, state, letters: LetterDataset,
              classifier: DomainClassifier | None, count: int, seed: int) -> dict:
   """The hand-keeping figures of a run with a generator, on `count` letters drawn at random."""
+  if task.data_info.vocabulary != letters.vocabulary:
+    raise ConfigError(f'{name} knows other letters than the data of --workdirs\' first run: '
+                      'redrawing a letter needs its label in the same vocabulary')
+  if classifier is not None and classifier.vocabulary != task.data_info.vocabulary:
+    raise ConfigError(f'--classifier={classifier.workdir} knows other letters than {name}: '
+                      'fidelity needs a classifier of the same letters')
   rng = np.random.default_rng(seed)
   chosen = np.sort(rng.permutation(len(letters))[:count])
   images = resize_images(letters.images[chosen], tuple(task.data_info.image_shape))
@@ -101,9 +107,6 @@ def edit_row(name: str, task, state, letters: LetterDataset,
   figures = edit_figures(z, task.encode(state, rebuilt)['z'], task.encode(state, edited)['z'],
                          letters.metadata['manuscript'][chosen])
   if classifier is not None:
-    if classifier.vocabulary != task.data_info.vocabulary:
-      raise ConfigError(f'--classifier={classifier.workdir} knows other letters than {name}: '
-                        'fidelity needs a classifier of the same letters')
     figures['rebuilt_fidelity'] = float(np.mean(classifier.judge(rebuilt)[0] == labels))
     figures['edited_fidelity'] = float(np.mean(classifier.judge(edited)[0] == others))
   return {'cell': {'run': name, 'letters': len(chosen)}, 'workdir': name, 'scalars': figures}
