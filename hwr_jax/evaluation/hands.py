@@ -104,12 +104,13 @@ def few_letter_ranks(features: np.ndarray, ids: np.ndarray, letters: int,
   count = ids.max() + 1
   sums = np.stack([features[ids == m].sum(axis=0) for m in range(count)])
   sizes = np.bincount(ids, minlength=count)
+  whole = sums / sizes[:, None]
   ranks = []
   for manuscript in range(count):
     members = rng.permutation(np.flatnonzero(ids == manuscript))
     for start in range(0, len(members) - letters, letters):
       group = features[members[start:start + letters]]
-      means = sums / sizes[:, None]
+      means = whole.copy()
       means[manuscript] = (sums[manuscript] - group.sum(axis=0)) / (sizes[manuscript] - letters)
       distances = squared_distances(group.mean(axis=0, keepdims=True), means)[0]
       ranks.append(1 + int((distances < distances[manuscript]).sum()))
@@ -146,25 +147,26 @@ def ridge_predict(train: np.ndarray, targets: np.ndarray, queries: np.ndarray) -
   return targets.mean() + queries @ train.T @ weights
 
 
-def manuscript_means(features: np.ndarray, ids: np.ndarray, dates: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-  """Each manuscript's mean vector (M, D) and its date (M,), refusing a manuscript whose
-  letters disagree on the date."""
-  count = ids.max() + 1
-  means = np.stack([features[ids == m].mean(axis=0) for m in range(count)])
+def manuscript_dates(ids: np.ndarray, dates: np.ndarray) -> np.ndarray:
+  """Each manuscript's date (M,), refusing a manuscript whose letters disagree on it."""
   per_manuscript = []
-  for m in range(count):
+  for m in range(ids.max() + 1):
     own = np.unique(dates[ids == m])
     if len(own) != 1:
       raise DataError(f'manuscript {m} has letters of several dates: {own[:5]}')
     per_manuscript.append(own[0])
-  return means, np.asarray(per_manuscript, np.float64)
+  return np.asarray(per_manuscript, np.float64)
+
+
+def manuscript_means(features: np.ndarray, ids: np.ndarray) -> np.ndarray:
+  """Each manuscript's mean vector (M, D)."""
+  return np.stack([features[ids == m].mean(axis=0) for m in range(ids.max() + 1)])
 
 
 def dating_errors(features: np.ndarray, ids: np.ndarray, dates: np.ndarray) -> np.ndarray:
   """Per manuscript, left out in turn, the absolute error in years of the ridge regression from
   its mean vector fitted on the others."""
-  means, years = manuscript_means(features, ids, dates)
+  means, years = manuscript_means(features, ids), manuscript_dates(ids, dates)
   if len(years) < 4:
     raise DataError(f'dating from vectors needs at least 4 manuscripts, got {len(years)}')
   errors = []
@@ -176,7 +178,7 @@ def dating_errors(features: np.ndarray, ids: np.ndarray, dates: np.ndarray) -> n
 
 def mean_date_errors(ids: np.ndarray, dates: np.ndarray) -> np.ndarray:
   """The baseline: per manuscript, the absolute error of the other manuscripts' mean date."""
-  _, years = manuscript_means(np.zeros((len(ids), 1)), ids, dates)
+  years = manuscript_dates(ids, dates)
   return np.asarray([abs(np.delete(years, m).mean() - years[m]) for m in range(len(years))])
 
 

@@ -45,18 +45,21 @@ def sparsity_kl(target: float, activations: jax.Array) -> jax.Array:
                  + (1 - target) * jnp.log((1 - target) / (1 - mean)))
 
 
+def kernels(params) -> list[jax.Array]:
+  """Every kernel of a parameter tree (biases left out)."""
+  return [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+          if 'kernel' in jax.tree_util.keystr(path)]
+
+
 def kernel_penalty(params) -> jax.Array:
   """Half the sum of the squared kernels (biases are not penalised)."""
-  leaves = jax.tree_util.tree_leaves_with_path(params)
-  return 0.5 * sum(jnp.sum(leaf ** 2) for path, leaf in leaves
-                   if 'kernel' in jax.tree_util.keystr(path))
+  return 0.5 * sum(jnp.sum(kernel ** 2) for kernel in kernels(params))
 
 
 def kernel_mean(params) -> jax.Array:
   """The mean of every kernel entry, all layers together."""
-  kernels = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(params)
-             if 'kernel' in jax.tree_util.keystr(path)]
-  return sum(jnp.sum(k) for k in kernels) / sum(k.size for k in kernels)
+  every = kernels(params)
+  return sum(jnp.sum(kernel) for kernel in every) / sum(kernel.size for kernel in every)
 
 
 def unit_activations(hidden: tuple[jax.Array, ...]) -> jax.Array:
