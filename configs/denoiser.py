@@ -5,12 +5,15 @@ on noisy paper) against their clean targets (the centre letter's ink only), at 6
 are ink above denoiser.threshold (0.3). data.targets=PATH with data.source=folder and
 data.train=INPUTS trains on a user's own paired folders (same file names).
 
-Variants (the part after the colon), timed on the 2-core machine beside three other trainings;
-F-scores of ink pixels on the held-out 2400 crops at threshold 0.3:
+Variants (the part after the colon); F-scores of ink pixels on the held-out 2400 crops at
+threshold 0.3, mean +- sd over seeds 0-2 (docs/autoencoders_denoisers.md), each run on one
+core of the 2-core machine:
   syriac (default)  synthetic context crops and clean targets at 64x64, 2000 steps of 32;
-                    7m14s. F-score 0.9592 (precision 0.9389, recall 0.9803); best 0.9631 at 0.5.
-  conditional       the same, the model also reading the letter's label; 7m31s. F-score
-                    0.9604 (precision 0.9401, recall 0.9816); best 0.9646 at 0.5.
+                    about 9 minutes. F-score 0.9527 +- 0.0042 (precision 0.9329, recall
+                    0.9733); best 0.9560 +- 0.0054 at 0.4-0.5.
+  conditional       the same, the model also reading the letter's label; about 8 minutes.
+                    F-score 0.9538 +- 0.0009; best 0.9571 +- 0.0029 (no better than syriac:
+                    the paired gap is +0.0011 +- 0.0032).
   fashion_mnist     Fashion-MNIST IDX files at 28x28: targets are the images binarised at 0.5,
                     inputs the images at half contrast on gray paper with noise
                     (data.targets='binarized');
