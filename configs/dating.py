@@ -32,6 +32,9 @@ the training mean, 894.5) is 202.2 years off per letter and per manuscript, peri
   plain             regression from the image alone. 2000 steps: 11m35s on the shared CPU;
                     MAE per manuscript 98.5 (0.49 of the baseline), per letter 120.8; period
                     accuracy 0.15 per manuscript: the letter's label adds little here.
+                    Over seeds 0-2 (each run about 7 minutes on one core; docs/dating.md) the
+                    three variants are level: MAE per manuscript 102.0 +- 4.2 (syriac),
+                    102.4 +- 2.3 (periods), 100.7 +- 3.9 (plain), baseline 206.2 +- 6.1.
   plain_periods     periods from the image alone. Measured only on an H200 with patience 5,
                     which stopped it at step 1600: MAE per manuscript 106.9 (0.53), per
                     letter 125.4; period accuracy 0.23 per manuscript, 0.135 per letter.
