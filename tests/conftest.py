@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import jax
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import launchers
 
 # The suite compiles the same tiny programs again and again, in this process and in the
 # launchers it starts: compilation is most of a tiny run's time, so every compiled program is
@@ -49,9 +48,9 @@ def private_cache(tmp_path_factory):
 
 
 def run_launcher(module: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-  """Runs `python -m launch.<module> args...` from the repository root, as a user would."""
-  result = subprocess.run([sys.executable, '-m', f'launch.{module}', *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=600, env=dict(os.environ))
+  """Runs `python -m launch.<module> args...` from the repository root, as a user would (a
+  process of its own, started by tests/launcher_server.py)."""
+  result = launchers.run(['-m', f'launch.{module}', *args], timeout=600)
   if check and result.returncode != 0:
     raise AssertionError(f'launch.{module} exited {result.returncode}:\n{result.stderr[-4000:]}')
   return result

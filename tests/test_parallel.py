@@ -44,19 +44,20 @@ def test_cadences_must_be_multiples_of_the_steps_per_call():
     loop.check_config(config)
 
 
-# Adam scales the update of a near-zero gradient up to a full learning-rate step, so in GAN
-# training (where such gradients abound) the rounding differences of another summation order
-# become differences of 2e-4 per step. The GAN is therefore compared under plain SGD, whose
-# updates carry the gradients' own (float-level) differences: that tests the same sharded
+# Adam scales the update of a near-zero gradient up to a full learning-rate step, so the
+# rounding differences of another summation order become differences of 2e-4 per step in GAN
+# training (where such gradients abound) and, depending on the initialisation's last bits, of
+# up to 1e-3 in some of the tiny CNN's weights. Both are therefore compared under plain SGD,
+# whose updates carry the gradients' own (float-level) differences: that tests the same sharded
 # losses, batch statistics and gradients.
-@pytest.mark.parametrize('spec,extra,tolerance', [
-    (CONFIGS[0], [], 2e-4),
-    (CONFIGS[1], ['--config.optimizer.name=sgd', '--config.optimizer.learning_rate=0.01'],
-     1e-5)])
-def test_eight_devices_train_as_one(spec, extra, tolerance, tmp_path, launcher):
+SGD = ['--config.optimizer.name=sgd', '--config.optimizer.learning_rate=0.01']
+
+
+@pytest.mark.parametrize('spec', CONFIGS)
+def test_eight_devices_train_as_one(spec, tmp_path, launcher):
   """The same run on 8 host-platform devices (batch split 8 ways, one process) and on one."""
   one, eight = tmp_path / 'one', tmp_path / 'eight'
-  args = [f'--config={spec}', *extra]
+  args = [f'--config={spec}', *SGD]
   launcher('train', *args, f'--workdir={one}')
   flags = os.environ.get('XLA_FLAGS', '')
   os.environ['XLA_FLAGS'] = f'{flags} --xla_force_host_platform_device_count=8'
@@ -67,6 +68,6 @@ def test_eight_devices_train_as_one(spec, extra, tolerance, tmp_path, launcher):
   finally:
     os.environ['XLA_FLAGS'] = flags
   assert 'cpu:7' in result.stderr
-  assert_close(trained_params(one), trained_params(eight), tolerance)
+  assert_close(trained_params(one), trained_params(eight), 1e-5)
   assert refused.returncode == 2
   assert 'does not split over 8 devices' in refused.stderr

@@ -27,7 +27,7 @@ from hwr_jax.data.pixels import images_to_signed, signed_to_images
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation import generation
 from hwr_jax.evaluation.domain_classifier import DomainClassifier
-from hwr_jax.models import get_model_class
+from hwr_jax.models import get_model_class, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_real, discriminator_loss,
                                       label_log_probs, wrong_labels)
@@ -65,7 +65,7 @@ class Task(base.Task):
     return len(self.data_info.vocabulary)
 
   def init_state(self, rng):
-    variables = self.model.init(rng)
+    variables = init_variables(self.model.init, rng)
     tx = make_optimizer(self.config.optimizer, self.config.train.steps)
     return PartsState.create_parts(apply_fn=None, params=variables['params'],
                                    batch_stats=variables['batch_stats'],

@@ -27,7 +27,7 @@ from hwr_jax.data import pipeline
 from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.pixels import images_to_float
 from hwr_jax.evaluation.generation import image_grid
-from hwr_jax.models import get_model_class
+from hwr_jax.models import get_model_class, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -88,7 +88,7 @@ class Task(base.Task):
   def init_state(self, rng):
     dummy = jnp.zeros((1, *self.data_info.image_shape, 1), jnp.float32)
     return TrainState.create(apply_fn=self.model.apply,
-                             params=self.model.init(rng, dummy)['params'],
+                             params=init_variables(self.model.init, rng, dummy)['params'],
                              tx=make_optimizer(self.config.optimizer, self.config.train.steps))
 
   def objective(self, params, images: jax.Array) -> dict[str, jax.Array]:

@@ -15,7 +15,7 @@ import optax
 
 from hwr_jax.data import augment, pipeline
 from hwr_jax.data.pixels import images_to_float
-from hwr_jax.models import get_model_class
+from hwr_jax.models import get_model_class, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -40,8 +40,8 @@ class Task(base.Task):
   def init_state(self, rng):
     params_rng, dropout_rng = jax.random.split(rng)
     dummy = jnp.zeros((1, *self.data_info.image_shape, 1), jnp.float32)
-    variables = self.model.init({'params': params_rng, 'dropout': dropout_rng}, dummy,
-                                train=False)
+    variables = init_variables(self.model.init, {'params': params_rng, 'dropout': dropout_rng},
+                               dummy, train=False)
     return TrainState.create(
         apply_fn=self.model.apply, params=variables['params'],
         batch_stats=variables.get('batch_stats', {}),

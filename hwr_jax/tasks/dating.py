@@ -25,7 +25,7 @@ from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.pixels import images_to_float
 from hwr_jax.errors import ConfigError, DataError
 from hwr_jax.evaluation import dating as metrics_lib
-from hwr_jax.models import get_model_class
+from hwr_jax.models import get_model_class, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -93,8 +93,8 @@ class Task(base.Task):
   def init_state(self, rng):
     params_rng, dropout_rng = jax.random.split(rng)
     images = jnp.zeros((1, *self.data_info.image_shape, 1), jnp.float32)
-    variables = self.model.init({'params': params_rng, 'dropout': dropout_rng}, images,
-                                jnp.zeros((1,), jnp.int32), train=False)
+    variables = init_variables(self.model.init, {'params': params_rng, 'dropout': dropout_rng},
+                               images, jnp.zeros((1,), jnp.int32), train=False)
     return TrainState.create(
         apply_fn=self.model.apply, params=variables['params'],
         batch_stats=variables.get('batch_stats', {}),

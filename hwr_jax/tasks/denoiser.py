@@ -35,7 +35,7 @@ from hwr_jax.data.pixels import images_to_float
 from hwr_jax.data.sources import SYNTHETIC_PAGES
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
-from hwr_jax.models import get_model_class
+from hwr_jax.models import get_model_class, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -71,7 +71,7 @@ class Task(base.Task):
 
   def init_state(self, rng):
     image = jnp.zeros((1, *self.data_info.image_shape, 1), jnp.float32)
-    params = self.model.init(rng, image, jnp.zeros((1,), jnp.int32))['params']
+    params = init_variables(self.model.init, rng, image, jnp.zeros((1,), jnp.int32))['params']
     return TrainState.create(apply_fn=self.model.apply, params=params,
                              tx=make_optimizer(self.config.optimizer, self.config.train.steps))
 

@@ -31,7 +31,7 @@ from absl import logging
 
 from hwr_jax.data.pixels import images_to_signed
 from hwr_jax.errors import ConfigError
-from hwr_jax.models import dcgan, icgan_encoder
+from hwr_jax.models import dcgan, icgan_encoder, init_variables
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.encoding import ENCODER
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, label_log_probs
@@ -135,7 +135,7 @@ class Task(encoding.EncodingTask):
 
   def prepare(self):
     """Reads the GAN's generator and discriminator (and nothing else) from its checkpoint."""
-    template = self.model.init(jax.random.key(0))
+    template = init_variables(self.model.init, jax.random.key(0))
     step = self.config.encoder.gan_step
     self.gan_variables, step = checkpoints.restore_subtrees(
         self.config.encoder.gan_workdir, graft.shapes(template), None if step < 0 else step)
@@ -144,11 +144,11 @@ class Task(encoding.EncodingTask):
 
   def init_state(self, rng):
     image = jnp.zeros((1, *self.data_info.image_shape, 1), jnp.float32)
-    encoder = self.encoder.init(rng, image)
+    encoder = init_variables(self.encoder.init, rng, image)
     encoder = {'params': encoder['params'], 'batch_stats': encoder.get('batch_stats', {})}
     # Unprepared (a template for restoring the encoder's own checkpoint), the GAN's part is
     # a fresh one of the same shapes.
-    gan = self.gan_variables or self.model.init(jax.random.key(0))
+    gan = self.gan_variables or init_variables(self.model.init, jax.random.key(0))
     if self.config.encoder.graft and self.gan_variables is not None:
       source = {collection: gan[collection][DISCRIMINATOR] for collection in encoder}
       encoder, report = graft.graft(source, encoder, graft_mapping(encoder))

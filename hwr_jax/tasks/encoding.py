@@ -24,7 +24,7 @@ from hwr_jax.data.dataset import LetterDataset
 from hwr_jax.data.pixels import images_to_signed, signed_to_images
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
-from hwr_jax.models import dcgan
+from hwr_jax.models import dcgan, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
 from hwr_jax.training.optimizers import make_optimizer
@@ -165,7 +165,7 @@ class GanEncodingTask(EncodingTask):
     modules = {GENERATOR: (self.model.generator, (z, y)), ENCODER: (self.encoder, (image,))}
     if self.discriminator is not None:
       modules[DISCRIMINATOR] = (self.discriminator, self.discriminator_inputs(image, z, y))
-    fresh = {part: module.init(part_rng, *args)
+    fresh = {part: init_variables(module.init, part_rng, *args)
              for (part, (module, args)), part_rng in zip(modules.items(),
                                                          jax.random.split(rng, 3))}
     return {collection: {part: v.get(collection, {}) for part, v in fresh.items()}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hwr_jax.errors import ConfigError
-from hwr_jax.models import dcgan
+from hwr_jax.models import dcgan, init_variables
 
 
 def reference_count(table, biases=True):
@@ -57,19 +57,23 @@ def test_icgan_networks_match_the_reference_tables(size, g_table, d_table):
     assert shapes == sorted((k, k, cin, cout) for k, cin, cout in table[0])
 
 
+def generate_and_discriminate(model, z, labels):
+  """A fresh model's letters for z and labels, and its discriminator's logits on them, each
+  network compiled whole (run op by op, the small networks of these tests took 15-18 s)."""
+  variables = init_variables(model.init, jax.random.key(0))
+  network_variables = lambda network: {collection: variables[collection][network]
+                                       for collection in ('params', 'batch_stats')}
+  y = model.encode_labels(labels)
+  images = jax.jit(model.generator.apply)(network_variables('generator'), z, y)
+  return images, jax.jit(model.discriminator.apply)(network_variables('discriminator'), images, y)
+
+
 @pytest.mark.parametrize('size', [28, 32, 64])
 def test_output_shapes(size):
   model = dcgan.Model(num_classes=10, image_size=size, width=8)
-  variables = model.init(jax.random.key(0))
-  z, y = jnp.zeros((3, 100)), model.encode_labels(jnp.array([0, 4, 9]))
-  images = model.generator.apply(
-      {'params': variables['params']['generator'],
-       'batch_stats': variables['batch_stats']['generator']}, z, y)
+  images, logits = generate_and_discriminate(model, jnp.zeros((3, 100)), jnp.array([0, 4, 9]))
   assert images.shape == (3, size, size, 1)
   assert float(jnp.max(jnp.abs(images))) <= 1.0
-  logits = model.discriminator.apply(
-      {'params': variables['params']['discriminator'],
-       'batch_stats': variables['batch_stats']['discriminator']}, images, y)
   assert logits.shape == (3,)
 
 
@@ -138,7 +142,7 @@ def test_unconditional_model_reads_no_label():
 
 def test_initialisation_is_the_dcgan_one():
   model = dcgan.Model(num_classes=10, image_size=64)
-  params = model.init(jax.random.key(0))['params']
+  params = init_variables(model.init, jax.random.key(0))['params']
   kernel = np.asarray(params['generator']['Upsample_0']['ConvTranspose_0']['kernel'])
   assert abs(kernel.std() - 0.02) < 0.001 and abs(kernel.mean()) < 0.001
   scale = np.asarray(params['generator']['BatchNorm_0']['scale'])
@@ -150,15 +154,8 @@ def test_initialisation_is_the_dcgan_one():
 def test_every_resampling_gives_the_same_shapes(upsampling, downsampling):
   model = dcgan.Model(num_classes=3, image_size=16, width=4, convs_per_block=2,
                       upsampling=upsampling, downsampling=downsampling)
-  variables = model.init(jax.random.key(0))
-  y = model.encode_labels(jnp.array([0, 1]))
-  images = model.generator.apply(
-      {'params': variables['params']['generator'],
-       'batch_stats': variables['batch_stats']['generator']}, jnp.ones((2, 100)), y)
+  images, logits = generate_and_discriminate(model, jnp.ones((2, 100)), jnp.array([0, 1]))
   assert images.shape == (2, 16, 16, 1)
-  logits = model.discriminator.apply(
-      {'params': variables['params']['discriminator'],
-       'batch_stats': variables['batch_stats']['discriminator']}, images, y)
   assert logits.shape == (2,)
 
 

@@ -22,10 +22,12 @@ def test_gaussian_kl_equals_its_hand_computed_value():
   assert float(vaegan.gaussian_kl(mean, log_variance)) == pytest.approx(first / 2, rel=1e-6)
 
 
-# BiGAN's encoder reads the label from the letter through the generator's game, the slowest to
-# learn: its label loss falls by 9% in 60 steps, 13% in 100 and 19% in 140.
+# BiGAN's encoder learns only through the generator's game, the slowest to learn and the least
+# steady: at 140 steps its reconstruction fell for some initialisations and rose for others
+# that differ by 1e-8 (0.47 and 1.12 of its start); at 200 steps, seeds 0-2, the last ten
+# steps' label loss is 0.58-0.68 of the first ten's and the reconstruction 0.29-0.48.
 @pytest.mark.parametrize('name,falling,steps', [
-    ('bigan', ('y_loss', 'reconstruction'), 140),
+    ('bigan', ('y_loss', 'reconstruction'), 200),
     ('vaegan', ('encoder_loss', 'reconstruction'), 60),
     ('discriminator_encoder', ('discriminator_encoder_loss', 'reconstruction'), 60)])
 def test_a_short_run_learns_and_encodes(name, falling, steps, tmp_path):

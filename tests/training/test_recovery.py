@@ -7,8 +7,6 @@ the parameters of an uninterrupted one.
 
 import os
 import signal
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -22,8 +20,8 @@ from hwr_jax.training import workdir as workdir_lib
 from hwr_jax.training.checkpoints import Checkpointer
 from hwr_jax.training.writers import read_metrics
 from configs import cnn_classifier
+import launchers
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STEPS = 40
 ARGS = ['--config=configs/cnn_classifier.py:tiny', f'--config.train.steps={STEPS}',
         '--config.train.checkpoint_every=10', '--config.train.log_every=1',
@@ -48,11 +46,9 @@ runpy.run_module('launch.train', run_name='__main__')
 '''
 
 
-def launch(workdir, *extra, env=None, **popen):
-  command = [sys.executable, '-m', 'launch.train', *ARGS, f'--workdir={workdir}', *extra]
-  return subprocess.Popen(command, cwd=REPO, env={**os.environ, **(env or {})},
-                          stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                          **popen)
+def launch(workdir):
+  return launchers.start(['-m', 'launch.train', *ARGS, f'--workdir={workdir}'],
+                         stream_stderr=True)
 
 
 def finish(workdir):
@@ -109,10 +105,8 @@ def test_sigkill_during_training_resumes_to_identical_parameters(tmp_path, unint
 def test_sigkill_in_the_middle_of_a_save_keeps_the_last_complete_checkpoint(
     tmp_path, uninterrupted, when):
   workdir = tmp_path / 'run'
-  process = subprocess.run(
-      [sys.executable, '-c', KILLING_LAUNCHER, *ARGS, f'--workdir={workdir}'], cwd=REPO,
-      env={**os.environ, 'KILL_STEP': '20', 'KILL_AT': when}, capture_output=True, text=True,
-      timeout=300)
+  process = launchers.run(['-c', KILLING_LAUNCHER, *ARGS, f'--workdir={workdir}'],
+                         env={**os.environ, 'KILL_STEP': '20', 'KILL_AT': when}, timeout=300)
   assert process.returncode == -signal.SIGKILL, process.stderr[-3000:]
   leftovers = os.listdir(workdir / 'checkpoints')
   assert any('20.orbax-checkpoint-tmp' in name for name in leftovers), leftovers
