@@ -5,12 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwr_jax.models import conv_autoencoder, sparse_autoencoder
+from hwr_jax.models import conv_autoencoder, init_variables, sparse_autoencoder
 
 
 def conv_model(tied=True, size=16):
   model = conv_autoencoder.Model(image_shape=(size, size), features=(4, 3), tied=tied)
-  params = model.init(jax.random.key(0), jnp.zeros((1, size, size, 1)))['params']
+  params = init_variables(model.init, jax.random.key(0), jnp.zeros((1, size, size, 1)))['params']
   return model, params
 
 
@@ -65,7 +65,7 @@ def test_default_code_is_64_numbers(size):
 def test_sparse_model_exposes_every_sigmoid_layer():
   model = sparse_autoencoder.Model(image_shape=(8, 6), hidden=(20, 10))
   images = jax.random.uniform(jax.random.key(0), (3, 8, 6, 1))
-  variables = model.init(jax.random.key(1), images)
+  variables = init_variables(model.init, jax.random.key(1), images)
   logits, hidden = jax.jit(model.apply)(variables, images)
   assert logits.shape == images.shape
   assert [h.shape for h in hidden] == [(3, 20), (3, 10)]

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from hwr_jax.errors import ConfigError
-from hwr_jax.models import cnn, get_model_class
+from hwr_jax.models import cnn, get_model_class, init_variables
 
 
 def init(name, **kwargs):
   model = get_model_class(name)(num_classes=22, **kwargs)
   x = jnp.zeros((3, 32, 32, 1))
-  variables = model.init({'params': jax.random.key(0), 'dropout': jax.random.key(1)}, x)
+  rngs = {'params': jax.random.key(0), 'dropout': jax.random.key(1)}
+  variables = init_variables(model.init, rngs, x)
   return model, variables, x
 
 

@@ -89,7 +89,7 @@ def test_label_joins_the_discriminator_where_configured(position, first_inputs):
 
 def test_conditional_generator_output_changes_with_the_label_for_a_fixed_z():
   model = dcgan.Model(num_classes=5, image_size=16, width=8, z_dim=8)
-  variables = model.init(jax.random.key(1))
+  variables = init_variables(model.init, jax.random.key(1))
   g_vars = {'params': variables['params']['generator'],
             'batch_stats': variables['batch_stats']['generator']}
   z = jnp.tile(jax.random.normal(jax.random.key(2), (1, 8)), (5, 1))
@@ -107,7 +107,7 @@ def test_labels_are_signed_one_hot():
 
 def test_an_encoder_with_the_discriminators_layers_is_the_discriminator_reading_no_label():
   model = dcgan.Model(num_classes=5, image_size=16, width=8)
-  variables = model.init(jax.random.key(1))
+  variables = init_variables(model.init, jax.random.key(1))
   d_vars = {'params': variables['params']['discriminator'],
             'batch_stats': variables['batch_stats']['discriminator']}
   encoder = dataclasses.replace(model.encoder(z_dim=1), num_classes=0)
@@ -124,7 +124,7 @@ def test_the_discriminator_encoder_scores_each_letter_by_its_own_class():
   model = dcgan.Model(num_classes=4, image_size=16, width=8, z_dim=6)
   network = model.discriminator_encoder()
   images = jnp.zeros((2, 16, 16, 1))
-  variables = network.init(jax.random.key(0), images)
+  variables = init_variables(network.init, jax.random.key(0), images)
   z, logits, scores = network.apply(variables, images)
   assert (z.shape, logits.shape, scores.shape) == ((2, 6), (2, 4), (2, 4))
   assert network.apply(variables, images, outputs='z')[1:] == (None, None)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hwr_jax.models import icgan_encoder
+from hwr_jax.models import icgan_encoder, init_variables
 
 # Trunk: four 5x5 convolutions 1-32-64-128-256 with biases, and their batch norms.
 TRUNK = sum(25 * a * b + b + 2 * b for a, b in [(1, 32), (32, 64), (64, 128), (128, 256)])
@@ -38,7 +38,7 @@ def test_parameter_counts_and_outputs_match_the_reference(architecture, expected
 def test_independent_encoders_run_and_keep_statistics_apart():
   encoder = icgan_encoder.build('independent', z_dim=4, num_classes=3)
   images = jnp.asarray(np.random.default_rng(0).normal(size=(4, 16, 16, 1)), jnp.float32)
-  variables = encoder.init(jax.random.key(0), images)
+  variables = init_variables(encoder.init, jax.random.key(0), images)
   (z, y), updates = encoder.apply(variables, images, train=True, outputs='y',
                                   mutable=['batch_stats'])
   assert z is None and y.shape == (4, 3)
