@@ -11,6 +11,11 @@
 #   encoders      GANs at 32x32 (1000 steps), the grafted and the fresh encoder of each (500
 #                 steps), then launch.hands on each seed's encoders, folded over the seeds
 #                 (CLASSIFIER=a 64x64 CNN run adds its features and fidelity)     (~55)
+#   indsng        the IcGAN paper's independent (IND) and joint (SNG) encoders on the same
+#                 GANs (the encoders stage's, trained here if it has not run)      (~25)
+#   ablation      the IcGAN ablation: label position x matching-aware term, Fashion-MNIST
+#                 GANs of 1000 steps, judged by the Fashion-MNIST CNN (trained first in
+#                 RUNS/cnn_fm, ~30)                                                 (~70)
 #   blstm         single and stacked bidirectional LSTM                           (~35)
 #   denoisers     denoiser and conditional denoiser                                (~40)
 #   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
@@ -25,7 +30,7 @@ set -uo pipefail
 runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
 shift
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders blstm denoisers upsampling labels dating)
+[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders indsng ablation blstm denoisers upsampling labels dating)
 python=${PYTHON:-python3}
 seeds=--axis=seed=0,1,2
 mkdir -p "$runs"
@@ -50,12 +55,15 @@ autoencoders() {
   done
 }
 
+# The GANs of the encoder stages (one per seed, trained once) and the settings every encoder
+# trained on them shares; each encoder stage adds its own second stage with --then_name.
+gan32=(--config=configs/gan.py --workdir="$runs/gan32" --config.data.image_size=32
+       --config.train.steps=1000 --then=configs/encoder.py --then_set=data.image_size=32
+       --then_set=train.steps=500 --then_set=train.log_every=25)
+
 encoders() {
-  local gan=(--config=configs/gan.py --workdir="$runs/gan32" --config.data.image_size=32
-             --config.train.steps=1000 --then=configs/encoder.py --then_set=data.image_size=32 --then_set=train.steps=500
-             --then_set=train.log_every=25)
-  sweep "${gan[@]}" --then_name=grafted
-  sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
+  sweep "${gan32[@]}" --then_name=grafted
+  sweep "${gan32[@]}" --then_name=fresh --then_set=encoder.graft=false
   for seed in 0 1 2; do
     local cell="$runs/gan32/seed=$seed"
     for set in all test; do
@@ -68,6 +76,27 @@ encoders() {
   for set in all test; do
     "$python" -m scripts.hands_over_seeds "$runs/hands_$set"/seed=? > "$runs/hands_$set/table.md"
   done
+}
+
+ablation() {
+  # The IcGAN ablation of docs/gans.md: where the label joins D, with and without the
+  # matching-aware term, on Fashion-MNIST, judged by the Fashion-MNIST CNN (trained first).
+  "$python" -m launch.train --config=configs/cnn_classifier.py:fashion_mnist --workdir="$runs/cnn_fm"
+  sweep --config=configs/gan.py:fashion_mnist --workdir="$runs/ablation" \
+    --axis=model.label_position=input,conv1,conv2 --axis=gan.matching_aware=true,false \
+    --config.train.steps=1000 --config.eval.classifier_workdir="$runs/cnn_fm"
+}
+
+indsng() {
+  # The IcGAN paper's encoders (configs/encoder.py:icgan_ind and icgan_sng) on the same GANs.
+  local icgan=(--then_set=encoder.graft=false --then_set=encoder.objective=icgan
+               --then_set=encoder.y_loss=mse --then_set=encoder.y_weight=1.0
+               --then_set=encoder.trunk_lr_scale=1.0 --then_set=optimizer.learning_rate=1e-4
+               --then_set=optimizer.b1=0.1)
+  sweep "${gan32[@]}" "${icgan[@]}" --then_name=ind --then_set=encoder.architecture=independent
+  sweep "${gan32[@]}" "${icgan[@]}" --then_name=sng --then_set=encoder.architecture=joint
+  "$python" -m launch.compare --out="$runs/ind_vs_sng" \
+    --workdirs="$runs/gan32/seed=?.ind,$runs/gan32/seed=?.sng"
 }
 
 blstm() {
@@ -99,7 +128,7 @@ dating() {
 
 for name in "${stages[@]}"; do
   if ! declare -F "$name" >/dev/null; then
-    echo "unknown stage $name: autoencoders encoders blstm denoisers upsampling labels dating" >&2
+    echo "unknown stage $name: autoencoders encoders indsng ablation blstm denoisers upsampling labels dating" >&2
     exit 2
   fi
   start=$(date +%s)
