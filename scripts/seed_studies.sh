@@ -20,8 +20,8 @@
 #   denoisers     denoiser and conditional denoiser                                (~40)
 #   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
 #                 power against real letters                                       (~60)
-#   labels        GANs with label sampling empirical and uniform, judged per letter by the
-#                 64x64 CNN (trained first in RUNS/cnn64)                          (~150)
+#   labels        GANs at 32x32 with label sampling empirical and uniform, judged per letter
+#                 by the main job's CNN (trained first in RUNS/cnn)                (~70)
 #   dating        the dating CNN's variants: regression, periods, plain            (~45)
 # Each stage logs to RUNS/<stage>.log and appends its exit status and seconds to
 # RUNS/summary.txt. Run from the repository root (PYTHON chooses the interpreter).
@@ -115,9 +115,11 @@ upsampling() {
 }
 
 labels() {
-  "$python" -m launch.train --config=configs/cnn_classifier.py:syriac64 --workdir="$runs/cnn64"
-  sweep --config=configs/gan.py --workdir="$runs/label_sampling" \
-    --config.eval.classifier_workdir="$runs/cnn64" --axis=gan.label_sampling=empirical,uniform
+  # At 32x32 (as the upsampling stage), judged by the main job's CNN: six GANs at 64x64 take
+  # about 15-70 minutes each on the 2-core CPU, and the question is the rare letters, not size.
+  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  sweep --config=configs/gan.py --workdir="$runs/label_sampling" --config.data.image_size=32 \
+    --config.eval.classifier_workdir="$runs/cnn" --axis=gan.label_sampling=empirical,uniform
 }
 
 dating() {

@@ -16,16 +16,25 @@ def test_a_matrix_product_counts_two_flops_per_multiply_add():
   assert timing.program_flops(compiled) == 2 * 64 * 32 * 16
 
 
-def test_a_loop_body_counts_once():
-  """Why a row of K steps per call counts the FLOPs of the one-step program: XLA's analysis of
-  the K-step loop counts its body once (and adds the loop counter's few operations)."""
+def test_xla_counts_a_loop_body_once_and_step_flops_counts_every_trip():
+  """XLA's analysis of a scan counts its body once (and adds the loop counter's few
+  operations); step_flops adds the other trips, of nested scans too."""
   a, b = jnp.ones((64, 32)), jnp.ones((5, 32, 16))
+  product = 2 * 64 * 32 * 16
 
   def five_products(a, b):
     return jax.lax.scan(lambda carry, b: (carry, a @ b), 0.0, b)[1]
 
-  flops = timing.program_flops(jax.jit(five_products).lower(a, b).compile())
-  assert 2 * 64 * 32 * 16 <= flops < 2 * 2 * 64 * 32 * 16
+  def five_times_three_products(a, b):
+    def three(carry, b):
+      return carry, jax.lax.scan(lambda inner, _: (inner, a @ b), 0.0, None, length=3)[1]
+    return jax.lax.scan(three, 0.0, b)[1]
+
+  for function, products in ((five_products, 5), (five_times_three_products, 15)):
+    compiled = jax.jit(function).lower(a, b).compile()
+    assert product <= timing.program_flops(compiled) < 2 * product
+    assert products * product <= timing.step_flops(function, compiled, a, b) < (
+        products + 1) * product
 
 
 def test_config_step_counts_the_flops_of_one_step_at_any_steps_per_call():

@@ -2,9 +2,12 @@
 and the machine's peak as a large matrix product.
 
 The FLOPs are XLA's cost analysis of the compiled one-step program (`compiled.cost_analysis()`):
-every multiply-add of its convolutions and products counts two, elementwise arithmetic one. A
-K-steps-per-call program is a loop whose body XLA's analysis counts once, so a row of K steps
-per call takes its FLOPs per step from the one-step program of the same step.
+every multiply-add of its convolutions and products counts two, elementwise arithmetic one.
+XLA's analysis counts a loop's body once, whatever its trip count, so `step_flops` adds the
+other trips of every `lax.scan` in the step (the BLSTM's 32 rows, forward and backward), each
+body's FLOPs by the same analysis of the body compiled alone. A K-steps-per-call program is
+itself such a loop, so a row of K steps per call takes its FLOPs per step from the one-step
+program of the same step.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 from typing import Any
 
 import jax
+import jax.extend
 import jax.numpy as jnp
 import numpy as np
 
@@ -28,6 +32,37 @@ def program_flops(compiled: Any) -> float:
   if isinstance(analysis, (list, tuple)):  # one per device program in older JAX versions
     analysis = analysis[0]
   return float(analysis['flops'])
+
+
+def _subjaxprs(params: dict):
+  """The jaxprs among an equation's parameters (a pjit's, a custom VJP's, a cond's branches)."""
+  for value in params.values():
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+      if isinstance(item, jax.extend.core.ClosedJaxpr):
+        yield item.jaxpr
+      elif isinstance(item, jax.extend.core.Jaxpr):
+        yield item
+
+
+def uncounted_loop_flops(jaxpr) -> float:
+  """The FLOPs XLA's analysis of `jaxpr`'s program leaves out: every trip of every scan but
+  the first (nested scans too), each body counted by XLA's analysis of the body alone."""
+  extra = 0.0
+  for equation in jaxpr.eqns:
+    if equation.primitive.name == 'scan':
+      body = equation.params['jaxpr']
+      shapes = [jax.ShapeDtypeStruct(aval.shape, aval.dtype) for aval in body.in_avals]
+      once = program_flops(jax.jit(jax.extend.core.jaxpr_as_fun(body)).lower(*shapes).compile())
+      trips = equation.params['length']
+      extra += (trips - 1) * once + trips * uncounted_loop_flops(body.jaxpr)
+    else:
+      extra += sum(uncounted_loop_flops(sub) for sub in _subjaxprs(equation.params))
+  return extra
+
+
+def step_flops(step_fn: Any, compiled: Any, *args) -> float:
+  """One call's FLOPs of `step_fn` compiled as `compiled`, every loop trip counted."""
+  return program_flops(compiled) + uncounted_loop_flops(jax.make_jaxpr(step_fn)(*args).jaxpr)
 
 
 class ConfigStep:
@@ -53,17 +88,18 @@ class ConfigStep:
                                           0, mesh=run.mesh, steps_per_item=steps_per_call)
     batch = next(self.batches)
     start = time.perf_counter()
-    self.step_fn = run.step_fn.lower(self.state, batch, self.key, np.int32(1)).compile()
+    args = (self.state, batch, self.key, np.int32(1))
+    self.step_fn = run.step_fn.lower(*args).compile()
     self.compile_seconds = time.perf_counter() - start
     if steps_per_call == 1:
-      self.flops_per_step = program_flops(self.step_fn)
+      self.flops_per_step = step_flops(run.step_fn, self.step_fn, *args)
     else:
       one_step = compiled_step(run.task, config.train.nan_policy, 1, run.mesh,
                                init_from.train_step(config, run.task.train_step,
                                                     run.task.output_head))
-      first = jax.tree.map(lambda stacked: stacked[0], batch)
-      self.flops_per_step = program_flops(
-          one_step.lower(self.state, first, self.key, np.int32(1)).compile())
+      args = (self.state, jax.tree.map(lambda stacked: stacked[0], batch), self.key,
+              np.int32(1))
+      self.flops_per_step = step_flops(one_step, one_step.lower(*args).compile(), *args)
     for _ in range(max(warmup // steps_per_call, 2)):
       self._call()
     jax.block_until_ready(self.state)
