@@ -21,7 +21,10 @@
 #   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
 #                 power against real letters                                       (~60)
 #   labels        GANs at 32x32 with label sampling empirical and uniform, judged per letter
-#                 by the main job's CNN (trained first in RUNS/cnn)                (~70)
+#                 by the main job's CNN (trained first in RUNS/cnn)                (~35)
+#   pooling       the pooling conditional GAN (average pooling in D, resize-convolutions in
+#                 G) at 32x32, judged as in the labels stage                       (~20)
+#   dcgan         the unconditional DCGAN at 32x32, its Fréchet distance as above  (~20)
 #   dating        the dating CNN's variants: regression, periods, plain            (~45)
 # Each stage logs to RUNS/<stage>.log and appends its exit status and seconds to
 # RUNS/summary.txt. Run from the repository root (PYTHON chooses the interpreter).
@@ -30,7 +33,7 @@ set -uo pipefail
 runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
 shift
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders indsng ablation blstm denoisers upsampling labels dating)
+[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating)
 python=${PYTHON:-python3}
 seeds=--axis=seed=0,1,2
 mkdir -p "$runs"
@@ -122,6 +125,21 @@ labels() {
     --config.eval.classifier_workdir="$runs/cnn" --axis=gan.label_sampling=empirical,uniform
 }
 
+pooling() {
+  # The log's "CDGAN with pooling" beside the labels stage's empirical cells (the default
+  # conditional GAN at the same size, steps and judge).
+  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  sweep --config=configs/gan.py:pooling --workdir="$runs/pooling" --config.data.image_size=32 \
+    --config.eval.classifier_workdir="$runs/cnn"
+}
+
+dcgan() {
+  # The unconditional DCGAN (Fréchet distance only) beside the same default conditional GANs.
+  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  sweep --config=configs/gan.py:dcgan --workdir="$runs/dcgan" --config.data.image_size=32 \
+    --config.eval.classifier_workdir="$runs/cnn"
+}
+
 dating() {
   for variant in syriac periods plain; do
     sweep --config=configs/dating.py:$variant --workdir="$runs/dating_$variant"
@@ -130,7 +148,7 @@ dating() {
 
 for name in "${stages[@]}"; do
   if ! declare -F "$name" >/dev/null; then
-    echo "unknown stage $name: autoencoders encoders indsng ablation blstm denoisers upsampling labels dating" >&2
+    echo "unknown stage $name: autoencoders encoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating" >&2
     exit 2
   fi
   start=$(date +%s)
