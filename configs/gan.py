@@ -14,7 +14,10 @@ Variants (the part after the colon):
   icgan             the IcGAN reference model exactly, 64x64 Fashion-MNIST (resized);
   icgan32           its 32x32 form; icgan_syriac: the reference model on Syriac letters at 64.
   pooling           the Syriac model with average pooling in D and resize-convolutions in G.
-  dcgan             the unconditional DCGAN on Syriac letters (Fréchet distance only).
+                    At 32x32 and 2000 steps its D does not learn (label fidelity 0.085 +- 0.076
+                    over seeds 0-2, against 0.312 +- 0.050 for syriac).
+  dcgan             the unconditional DCGAN on Syriac letters (Fréchet distance only: 374 +-
+                    47 at 32x32 and 2000 steps over seeds 0-2, against 845 +- 59 for syriac).
   tiny              a few steps on a small synthetic set, for tests and smoke runs.
 Figures and times are in docs/gans.md.
 

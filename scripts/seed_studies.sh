@@ -23,7 +23,9 @@
 #   labels        GANs at 32x32 with label sampling empirical and uniform, judged per letter
 #                 by the main job's CNN (trained first in RUNS/cnn)                (~35)
 #   pooling       the pooling conditional GAN (average pooling in D, resize-convolutions in
-#                 G) at 32x32, judged as in the labels stage                       (~20)
+#                 G) at 32x32, judged as in the labels stage, its grafted encoder, the z
+#                 vectors of every letter (launch.encode) and launch.hands on them, then
+#                 each of its two changes alone at seed 0                          (~60)
 #   dcgan         the unconditional DCGAN at 32x32, its Fréchet distance as above  (~20)
 #   dating        the dating CNN's variants: regression, periods, plain            (~45)
 # Each stage logs to RUNS/<stage>.log and appends its exit status and seconds to
@@ -130,6 +132,21 @@ pooling() {
   # conditional GAN at the same size, steps and judge).
   "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
   sweep --config=configs/gan.py:pooling --workdir="$runs/pooling" --config.data.image_size=32 \
+    --config.eval.classifier_workdir="$runs/cnn" --then=configs/encoder.py \
+    --then_set=data.image_size=32 --then_set=train.steps=500 --then_set=train.log_every=25 \
+    --then_name=grafted
+  for seed in 0 1 2; do
+    "$python" -m launch.encode --workdir="$runs/pooling/seed=$seed.grafted"
+    "$python" -m launch.hands --workdirs="$runs/pooling/seed=$seed.grafted" --set=all \
+      --classifier="$runs/cnn" --out="$runs/hands_pooling/seed=$seed"
+  done
+  "$python" -m scripts.hands_over_seeds "$runs/hands_pooling"/seed=? > "$runs/hands_pooling/table.md"
+  # Which half of the variant does what: each change alone, seed 0.
+  "$python" -m launch.train --config=configs/gan.py --workdir="$runs/attr/pool_only" \
+    --config.data.image_size=32 --config.model.downsampling=pool \
+    --config.eval.classifier_workdir="$runs/cnn"
+  "$python" -m launch.train --config=configs/gan.py --workdir="$runs/attr/resize_only" \
+    --config.data.image_size=32 --config.model.upsampling=resize \
     --config.eval.classifier_workdir="$runs/cnn"
 }
 
