@@ -3,10 +3,11 @@
 Variants (the part after the colon):
   syriac (default)  synthetic Syriac letters (22 classes, Estrangela and Serto, 80
                     manuscripts of 150, generated on first use at 32x32), split by manuscript,
-                    6400 steps of 32 with half of the training letters shown in context. Over
-                    seeds 0-2: test accuracy 0.9761 +- 0.0084, context crops 0.9718 +- 0.0098,
-                    binarised context crops 0.9511 +- 0.0070 (seed 0: 0.9838, 0.9829, 0.9592);
-                    about 4 minutes of training on a 2-core CPU (AMD EPYC).
+                    6400 steps of 32 with half of the training letters shown in context,
+                    label smoothing 0.1, AdamW with weight decay 0.4. Over seeds 0-2: test
+                    accuracy 0.9842 +- 0.0041, context crops 0.9839 +- 0.0040, binarised context
+                    crops 0.9654 +- 0.0019 (seed 0: 0.9888, 0.9883, 0.9675);
+                    about 3 minutes on a 2-core CPU with the data generation.
                     docs/embedded_letters.md.
   syriac64          the same letters at 64x64, 1600 steps of 128: the judge of the GAN of
                     configs/gan.py.
@@ -53,6 +54,11 @@ def get_config(variant: str = 'syriac'):
   # Half of the training letters are shown with their word neighbours, drawn anew each batch,
   # so that the model reads a letter alone and in context alike.
   config.data.context_share = 0.5
+  if variant in ('syriac', 'tiny'):
+    # Softer targets and decoupled weight decay read the held-out hands better at every seed
+    # (docs/embedded_letters.md); the other variants keep the plain Adam they were measured with.
+    config.train.label_smoothing = 0.1
+    config.optimizer.update(name='adamw', weight_decay=0.4)
   if variant == 'fashion_mnist':
     config.data = config_lib.fashion_mnist_block()
     config.model.features = (32, 64, 128)

@@ -11,6 +11,8 @@
 #   encoders      GANs at 32x32 (1000 steps), the grafted and the fresh encoder of each (500
 #                 steps), then launch.hands on each seed's encoders, folded over the seeds
 #                 (CLASSIFIER=a 64x64 CNN run adds its features and fidelity)     (~55)
+#   encoders2000  the same grafted and fresh encoders on GANs of 2000 steps, judged by the
+#                 main job's CNN (trained first in RUNS/cnn)                      (~60)
 #   indsng        the IcGAN paper's independent (IND) and joint (SNG) encoders on the same
 #                 GANs (the encoders stage's, trained here if it has not run)      (~25)
 #   ablation      the IcGAN ablation: label position x matching-aware term, Fashion-MNIST
@@ -35,7 +37,7 @@ set -uo pipefail
 runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
 shift
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating)
+[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders encoders2000 indsng ablation blstm denoisers upsampling labels pooling dcgan dating)
 python=${PYTHON:-python3}
 seeds=--axis=seed=0,1,2
 mkdir -p "$runs"
@@ -62,9 +64,9 @@ autoencoders() {
 
 # The GANs of the encoder stages (one per seed, trained once) and the settings every encoder
 # trained on them shares; each encoder stage adds its own second stage with --then_name.
-gan32=(--config=configs/gan.py --workdir="$runs/gan32" --config.data.image_size=32
-       --config.train.steps=1000 --then=configs/encoder.py --then_set=data.image_size=32
-       --then_set=train.steps=500 --then_set=train.log_every=25)
+encoder32=(--config=configs/gan.py --config.data.image_size=32 --then=configs/encoder.py
+           --then_set=data.image_size=32 --then_set=train.steps=500 --then_set=train.log_every=25)
+gan32=("${encoder32[@]}" --workdir="$runs/gan32" --config.train.steps=1000)
 
 encoders() {
   sweep "${gan32[@]}" --then_name=grafted
@@ -81,6 +83,17 @@ encoders() {
   for set in all test; do
     "$python" -m scripts.hands_over_seeds "$runs/hands_$set"/seed=? > "$runs/hands_$set/table.md"
   done
+}
+
+encoders2000() {
+  # The same comparison on GANs of the default 2000 steps, judged by the main job's CNN so that
+  # the table shows how far each GAN learned its labels.
+  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  local gan=("${encoder32[@]}" --workdir="$runs/gan32_2000" --config.eval.classifier_workdir="$runs/cnn")
+  sweep "${gan[@]}" --then_name=grafted
+  sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
+  "$python" -m launch.compare --out="$runs/graft_vs_fresh_2000" \
+    --workdirs="$runs/gan32_2000/seed=?.grafted,$runs/gan32_2000/seed=?.fresh"
 }
 
 ablation() {
@@ -165,7 +178,7 @@ dating() {
 
 for name in "${stages[@]}"; do
   if ! declare -F "$name" >/dev/null; then
-    echo "unknown stage $name: autoencoders encoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating" >&2
+    echo "unknown stage $name: autoencoders encoders encoders2000 indsng ablation blstm denoisers upsampling labels pooling dcgan dating" >&2
     exit 2
   fi
   start=$(date +%s)
