@@ -224,7 +224,8 @@ def test_resume_with_another_optimizer_is_refused_and_the_record_kept(tmp_path, 
   saved = (workdir / 'config.json').read_text()
   result = launcher('train', *ARGS, f'--workdir={workdir}', '--config.optimizer.name=sgd',
                     check=False)
-  assert result.returncode == 2 and "optimizer.name='adam'" in result.stderr
+  assert result.returncode == 2
+  assert "optimizer.name='adamw'" in result.stderr and "optimizer.name='sgd'" in result.stderr
   assert (workdir / 'config.json').read_text() == saved
 
 
