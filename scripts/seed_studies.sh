@@ -12,7 +12,10 @@
 #                 steps), then launch.hands on each seed's encoders, folded over the seeds
 #                 (CLASSIFIER=a 64x64 CNN run adds its features and fidelity)     (~55)
 #   encoders2000  the same grafted and fresh encoders on GANs of 2000 steps, judged by the
-#                 main job's CNN (trained first in RUNS/cnn)                      (~60)
+#                 main job's CNN (trained first in RUNS/cnn)                      (~25)
+#   allencoders   every encoder of docs/encoders.md's table on those GANs: IcGAN objective,
+#                 both fine-tunings, and the joint models of 1000 steps (runs
+#                 encoders2000 first if it has not run)                           (~60)
 #   indsng        the IcGAN paper's independent (IND) and joint (SNG) encoders on the same
 #                 GANs (the encoders stage's, trained here if it has not run)      (~25)
 #   ablation      the IcGAN ablation: label position x matching-aware term, Fashion-MNIST
@@ -37,7 +40,7 @@ set -uo pipefail
 runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
 shift
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders encoders2000 indsng ablation blstm denoisers upsampling labels pooling dcgan dating)
+[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders encoders2000 allencoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating)
 python=${PYTHON:-python3}
 seeds=--axis=seed=0,1,2
 mkdir -p "$runs"
@@ -94,6 +97,37 @@ encoders2000() {
   sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
   "$python" -m launch.compare --out="$runs/graft_vs_fresh_2000" \
     --workdirs="$runs/gan32_2000/seed=?.grafted,$runs/gan32_2000/seed=?.fresh"
+}
+
+allencoders() {
+  # The encoder page's table of every encoder over seeds, on the encoders2000 stage's GANs:
+  # its two encoders, the IcGAN objective, both fine-tunings of the grafted encoder, and the
+  # joint models from scratch (1000 steps each, as in the one-seed table).
+  encoders2000
+  sweep "${encoder32[@]}" --workdir="$runs/gan32_2000" --config.eval.classifier_workdir="$runs/cnn" \
+    --then_name=icgan_objective --then_set=encoder.objective=icgan
+  local weight seed model workdirs=""
+  for weight in 1 10; do
+    for seed in 0 1 2; do
+      "$python" -m launch.train --config=configs/finetune.py --config.data.image_size=32 \
+        --config.seed=$seed --config.train.steps=300 --config.finetune.recon_weight=$weight \
+        --config.finetune.encoder_workdir="$runs/gan32_2000/seed=$seed.grafted" \
+        --workdir="$runs/finetune_recon$weight/seed=$seed"
+    done
+  done
+  for model in discriminator_encoder bigan vaegan; do
+    sweep --config=configs/$model.py --workdir="$runs/$model" --config.data.image_size=32 \
+      --config.train.steps=1000
+  done
+  for name in gan32_2000/seed=?.grafted gan32_2000/seed=?.fresh gan32_2000/seed=?.icgan_objective \
+      finetune_recon1/seed=? finetune_recon10/seed=? discriminator_encoder/seed=? bigan/seed=? \
+      vaegan/seed=?; do
+    workdirs+="${workdirs:+,}$runs/$name"
+  done
+  for set in test context; do
+    "$python" -m launch.compare --workdirs="$workdirs" --set=$set --out="$runs/all_encoders_$set" \
+      --figures=reconstruction_l2,y_accuracy,reconstruction_l2_predicted_labels,reconstruction_mse
+  done
 }
 
 ablation() {
@@ -178,7 +212,7 @@ dating() {
 
 for name in "${stages[@]}"; do
   if ! declare -F "$name" >/dev/null; then
-    echo "unknown stage $name: autoencoders encoders encoders2000 indsng ablation blstm denoisers upsampling labels pooling dcgan dating" >&2
+    echo "unknown stage $name: autoencoders encoders encoders2000 allencoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating" >&2
     exit 2
   fi
   start=$(date +%s)
