@@ -106,7 +106,7 @@ allencoders() {
   encoders2000
   sweep "${encoder32[@]}" --workdir="$runs/gan32_2000" --config.eval.classifier_workdir="$runs/cnn" \
     --then_name=icgan_objective --then_set=encoder.objective=icgan
-  local weight seed model workdirs=""
+  local weight seed model name workdirs=""
   for weight in 1 10; do
     for seed in 0 1 2; do
       "$python" -m launch.train --config=configs/finetune.py --config.data.image_size=32 \
