@@ -40,7 +40,9 @@ def test_the_twins_are_built_from_the_configs_measured():
   assert torch_eager.CNN_IMAGE_SIZE == classifier.data.image_size
   assert torch_eager.CNN_ADAM == dict(lr=classifier.optimizer.learning_rate,
                                       betas=(classifier.optimizer.b1, classifier.optimizer.b2))
-  assert classifier.optimizer.name == 'adam' and not classifier.train.label_smoothing
+  assert classifier.optimizer.name == 'adamw'
+  assert torch_eager.CNN_WEIGHT_DECAY == classifier.optimizer.weight_decay
+  assert torch_eager.CNN_LABEL_SMOOTHING == classifier.train.label_smoothing
   assert not classifier.optimizer.grad_clip_norm
   for spec, model in (('configs/gan.py:fashion_mnist', torch_eager.DCGAN_MODEL),
                       ('configs/gan.py', torch_eager.SYRIAC_DCGAN_MODEL)):

@@ -45,8 +45,11 @@ SYRIAC_DCGAN_MODEL = dict(num_classes=22, image_size=64, z_dim=100, width=32,
 BLSTM_MODEL = dict(num_classes=22, hidden=128, layers=1)
 BLSTM_IMAGE_SIZE = 32
 # Adam as the configs set it: the classifiers' peak rate, the GANs' constant one; the BLSTM
-# clips the global gradient norm first.
+# clips the global gradient norm first, and the main job's CNN decays its weights (AdamW) and
+# smooths its labels.
 CNN_ADAM = dict(lr=2e-3, betas=(0.9, 0.999))
+CNN_WEIGHT_DECAY = 0.4
+CNN_LABEL_SMOOTHING = 0.1
 DCGAN_ADAM = dict(lr=2e-4, betas=(0.5, 0.999))
 BLSTM_GRAD_CLIP_NORM = 1.0
 MODELS = ('cnn', 'dcgan', 'dcgan_syriac', 'blstm')
@@ -236,7 +239,11 @@ def _classifier_step(model: str, batch_size: int, device: str = 'cpu',
   from torch.nn import functional as F
   network = networks_of(model)['classifier'].to(device).train()
   parameters = [p for p in network.parameters() if p.requires_grad]
-  optimizer = torch.optim.Adam(parameters, **CNN_ADAM)
+  if model == 'cnn':
+    optimizer = torch.optim.AdamW(parameters, weight_decay=CNN_WEIGHT_DECAY, **CNN_ADAM)
+  else:
+    optimizer = torch.optim.Adam(parameters, **CNN_ADAM)
+  label_smoothing = CNN_LABEL_SMOOTHING if model == 'cnn' else 0.0
   size = CNN_IMAGE_SIZE if model == 'cnn' else BLSTM_IMAGE_SIZE
   classes = CNN_MODEL['num_classes'] if model == 'cnn' else BLSTM_MODEL['num_classes']
   images = torch.randint(0, 256, (batch_size, 1, size, size), dtype=torch.uint8, device=device)
@@ -247,7 +254,7 @@ def _classifier_step(model: str, batch_size: int, device: str = 'cpu',
     with _autocast(device, compute_dtype):
       # Batches travel as bytes and become [0, 1] floats inside the step, as in the JAX task.
       logits = network(images.float() / 255.0)
-    loss = F.cross_entropy(logits.float(), labels)
+    loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
     loss.backward()
     if model == 'blstm':
       torch.nn.utils.clip_grad_norm_(parameters, BLSTM_GRAD_CLIP_NORM)
