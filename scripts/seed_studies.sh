@@ -12,7 +12,7 @@
 #                 steps), then launch.hands on each seed's encoders, folded over the seeds
 #                 (CLASSIFIER=a 64x64 CNN run adds its features and fidelity)     (~55)
 #   encoders2000  the same grafted and fresh encoders on GANs of 2000 steps, judged by the
-#                 main job's CNN (trained first in RUNS/cnn)                      (~25)
+#                 main job's CNN (trained first in RUNS/cnn), and launch.hands on them (~25)
 #   allencoders   every encoder of docs/encoders.md's table on those GANs: IcGAN objective,
 #                 both fine-tunings, and the joint models of 1000 steps (runs
 #                 encoders2000 first if it has not run)                           (~60)
@@ -97,6 +97,13 @@ encoders2000() {
   sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
   "$python" -m launch.compare --out="$runs/graft_vs_fresh_2000" \
     --workdirs="$runs/gan32_2000/seed=?.grafted,$runs/gan32_2000/seed=?.fresh"
+  local seed cell
+  for seed in 0 1 2; do
+    cell="$runs/gan32_2000/seed=$seed"
+    "$python" -m launch.hands --workdirs="$cell.grafted,$cell.fresh" --set=all \
+      --classifier="$runs/cnn" --out="$runs/hands_2000/seed=$seed"
+  done
+  "$python" -m scripts.hands_over_seeds "$runs/hands_2000"/seed=? > "$runs/hands_2000/table.md"
 }
 
 allencoders() {
