@@ -14,8 +14,8 @@
 #   encoders2000  the same grafted and fresh encoders on GANs of 2000 steps, judged by the
 #                 main job's CNN (trained first in RUNS/cnn), and launch.hands on them (~25)
 #   allencoders   every encoder of docs/encoders.md's table on those GANs: IcGAN objective,
-#                 both fine-tunings, and the joint models of 1000 steps (runs
-#                 encoders2000 first if it has not run)                           (~60)
+#                 both fine-tunings, and the joint models of 1000 steps (trains
+#                 encoders2000's GANs and encoders first if they are not there)   (~60)
 #   indsng        the IcGAN paper's independent (IND) and joint (SNG) encoders on the same
 #                 GANs (the encoders stage's, trained here if it has not run)      (~25)
 #   ablation      the IcGAN ablation: label position x matching-aware term, Fashion-MNIST
@@ -39,8 +39,10 @@ set -uo pipefail
 
 runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
 shift
+all_stages=(autoencoders encoders encoders2000 allencoders indsng ablation blstm denoisers upsampling
+            labels pooling dcgan dating)
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(autoencoders encoders encoders2000 allencoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating)
+[ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
 python=${PYTHON:-python3}
 seeds=--axis=seed=0,1,2
 mkdir -p "$runs"
@@ -70,6 +72,7 @@ autoencoders() {
 encoder32=(--config=configs/gan.py --config.data.image_size=32 --then=configs/encoder.py
            --then_set=data.image_size=32 --then_set=train.steps=500 --then_set=train.log_every=25)
 gan32=("${encoder32[@]}" --workdir="$runs/gan32" --config.train.steps=1000)
+gan32_2000=("${encoder32[@]}" --workdir="$runs/gan32_2000" --config.eval.classifier_workdir="$runs/cnn")
 
 encoders() {
   sweep "${gan32[@]}" --then_name=grafted
@@ -88,13 +91,16 @@ encoders() {
   done
 }
 
-encoders2000() {
-  # The same comparison on GANs of the default 2000 steps, judged by the main job's CNN so that
-  # the table shows how far each GAN learned its labels.
+# The GANs of the default 2000 steps, judged by the main job's CNN so that the tables show how
+# far each GAN learned its labels, and their grafted and fresh encoders.
+gans2000() {
   "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
-  local gan=("${encoder32[@]}" --workdir="$runs/gan32_2000" --config.eval.classifier_workdir="$runs/cnn")
-  sweep "${gan[@]}" --then_name=grafted
-  sweep "${gan[@]}" --then_name=fresh --then_set=encoder.graft=false
+  sweep "${gan32_2000[@]}" --then_name=grafted
+  sweep "${gan32_2000[@]}" --then_name=fresh --then_set=encoder.graft=false
+}
+
+encoders2000() {
+  gans2000
   "$python" -m launch.compare --out="$runs/graft_vs_fresh_2000" \
     --workdirs="$runs/gan32_2000/seed=?.grafted,$runs/gan32_2000/seed=?.fresh"
   local seed cell
@@ -110,9 +116,8 @@ allencoders() {
   # The encoder page's table of every encoder over seeds, on the encoders2000 stage's GANs:
   # its two encoders, the IcGAN objective, both fine-tunings of the grafted encoder, and the
   # joint models from scratch (1000 steps each, as in the one-seed table).
-  encoders2000
-  sweep "${encoder32[@]}" --workdir="$runs/gan32_2000" --config.eval.classifier_workdir="$runs/cnn" \
-    --then_name=icgan_objective --then_set=encoder.objective=icgan
+  gans2000
+  sweep "${gan32_2000[@]}" --then_name=icgan_objective --then_set=encoder.objective=icgan
   local weight seed model name workdirs=""
   for weight in 1 10; do
     for seed in 0 1 2; do
@@ -219,7 +224,7 @@ dating() {
 
 for name in "${stages[@]}"; do
   if ! declare -F "$name" >/dev/null; then
-    echo "unknown stage $name: autoencoders encoders encoders2000 allencoders indsng ablation blstm denoisers upsampling labels pooling dcgan dating" >&2
+    echo "unknown stage $name: ${all_stages[*]}" >&2
     exit 2
   fi
   start=$(date +%s)
