@@ -23,6 +23,9 @@
 #                 RUNS/cnn_fm, ~30)                                                 (~70)
 #   blstm         single and stacked bidirectional LSTM                           (~35)
 #   denoisers     denoiser and conditional denoiser                                (~40)
+#   zsize         the z-size study: conditional GANs of 2000 steps at 32x32 with z of 16, 32, 64
+#                 and 100, judged by the main job's CNN, and the grafted encoder of each
+#                 (the z=100 cells are encoders2000's runs; copy them in to skip them) (~80)
 #   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
 #                 power against real letters                                       (~60)
 #   labels        GANs at 32x32 with label sampling empirical and uniform, judged per letter
@@ -39,7 +42,7 @@ set -uo pipefail
 
 runs=${1:?usage: bash scripts/seed_studies.sh RUNS [STAGE ...]}
 shift
-all_stages=(autoencoders encoders encoders2000 allencoders indsng ablation blstm denoisers upsampling
+all_stages=(autoencoders encoders encoders2000 allencoders zsize indsng ablation blstm denoisers upsampling
             labels pooling dcgan dating)
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=("${all_stages[@]}")
@@ -140,6 +143,13 @@ allencoders() {
     "$python" -m launch.compare --workdirs="$workdirs" --set=$set --out="$runs/all_encoders_$set" \
       --figures=reconstruction_l2,y_accuracy,reconstruction_l2_predicted_labels,reconstruction_mse
   done
+}
+
+zsize() {
+  # A row per z size, mean ± sd over the seeds; the z=100 row trains what encoders2000 trains.
+  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  sweep "${encoder32[@]}" --workdir="$runs/zsize" --config.eval.classifier_workdir="$runs/cnn" \
+    --axis=model.z_dim=16,32,64,100 --then_name=grafted
 }
 
 ablation() {
