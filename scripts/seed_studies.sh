@@ -52,6 +52,10 @@ mkdir -p "$runs"
 
 sweep() { "$python" -m launch.sweep "$seeds" "$@"; }
 
+# The main job's CNN in RUNS/cnn, the judge of the Syriac GANs' stages (trained once; a
+# finished run is only evaluated again).
+judge() { "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"; }
+
 autoencoders() {
   sweep --config=configs/sparse_autoencoder.py --workdir="$runs/sae"
   sweep --config=configs/sparse_autoencoder.py --workdir="$runs/sae64" --config.model.hidden='(64,)'
@@ -97,7 +101,7 @@ encoders() {
 # The GANs of the default 2000 steps, judged by the main job's CNN so that the tables show how
 # far each GAN learned its labels, and their grafted and fresh encoders.
 gans2000() {
-  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  judge
   sweep "${gan32_2000[@]}" --then_name=grafted
   sweep "${gan32_2000[@]}" --then_name=fresh --then_set=encoder.graft=false
 }
@@ -147,7 +151,7 @@ allencoders() {
 
 zsize() {
   # A row per z size, mean ± sd over the seeds; the z=100 row trains what encoders2000 trains.
-  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  judge
   sweep "${encoder32[@]}" --workdir="$runs/zsize" --config.eval.classifier_workdir="$runs/cnn" \
     --axis=model.z_dim=16,32,64,100 --then_name=grafted
 }
@@ -191,7 +195,7 @@ upsampling() {
 labels() {
   # At 32x32 (as the upsampling stage), judged by the main job's CNN: six GANs at 64x64 take
   # about 15-70 minutes each on the 2-core CPU, and the question is the rare letters, not size.
-  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  judge
   sweep --config=configs/gan.py --workdir="$runs/label_sampling" --config.data.image_size=32 \
     --config.eval.classifier_workdir="$runs/cnn" --axis=gan.label_sampling=empirical,uniform
 }
@@ -199,7 +203,7 @@ labels() {
 pooling() {
   # The log's "CDGAN with pooling" beside the labels stage's empirical cells (the default
   # conditional GAN at the same size, steps and judge).
-  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  judge
   sweep --config=configs/gan.py:pooling --workdir="$runs/pooling" --config.data.image_size=32 \
     --config.eval.classifier_workdir="$runs/cnn" --then=configs/encoder.py \
     --then_set=data.image_size=32 --then_set=train.steps=500 --then_set=train.log_every=25 \
@@ -221,7 +225,7 @@ pooling() {
 
 dcgan() {
   # The unconditional DCGAN (Fréchet distance only) beside the same default conditional GANs.
-  "$python" -m launch.train --config=configs/cnn_classifier.py --workdir="$runs/cnn"
+  judge
   sweep --config=configs/gan.py:dcgan --workdir="$runs/dcgan" --config.data.image_size=32 \
     --config.eval.classifier_workdir="$runs/cnn"
 }
