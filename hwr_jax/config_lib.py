@@ -63,6 +63,10 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
     binarised without error) by itself.
   context_share: share of the training examples shown in their context crop instead of alone,
     drawn anew for every batch (synthetic source); 0 = letters alone.
+  class_balanced: training batches draw every class alike (with replacement, from the seed and
+    the step) instead of going through the letters epoch by epoch at their own frequencies;
+    with gan.label_sampling=uniform, a GAN's real and generated letters then share one label
+    distribution.
   image_size: the square size every image is brought to (0: keep the stored size).
   resize: how images reach image_size: 'stretch' (each side scaled on its own) or 'pad' (the
     aspect ratio kept: the longer side fits, the rest is filled with the image's background,
@@ -83,7 +87,7 @@ def data_block(source: str = 'synthetic', **overrides) -> ml_collections.ConfigD
       binarize_threshold=config_dict.placeholder(float), unlabelled='report',
       label_names='', images_key='', labels_key='',
       split='auto', test_groups='',
-      test_fraction=0.2, val_fraction=0.0, context_share=0.0,
+      test_fraction=0.2, val_fraction=0.0, context_share=0.0, class_balanced=False,
       targets='', test_targets='', target_threshold=0.5, input_noise=0.15,
       cache_dir='', synthetic=synthetic_block()))
   block.update(overrides)

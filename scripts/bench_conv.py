@@ -1,12 +1,14 @@
 r"""Times hwr_jax/models/fast_conv.py against the lax ops it replaces, layer by layer.
 
-  python scripts/bench_conv.py [--batch_sizes=64,256] [--models=icgan28,icgan64,other]
-                               [--seconds=1] [--upsampling]
+  python scripts/bench_conv.py [--batch_sizes=64,256] [--models=icgan28,icgan64,other,cnn]
+                               [--seconds=1] [--upsampling] [--torch]
 
 Each row is one layer of the DCGANs in hwr_jax/models/dcgan.py (28x28 IcGAN with label planes,
-64x64 IcGAN, and the 5x5 stride-2 and 3x3 convolutions of the variants) at one batch size: the
-milliseconds of one jitted call computing the output and both gradients (input and kernel) with
-lax and with fast_conv, and lax / fast. Calls alternate between the two and the best of each is
+64x64 IcGAN, and the 5x5 stride-2 and 3x3 convolutions of the variants) or of the main job's
+CNN classifier (`cnn`: its six 3x3 convolutions) at one batch size: the milliseconds of one
+jitted call computing the output and both gradients (input and kernel) with lax and with
+fast_conv, and lax / fast; --torch adds PyTorch's eager conv2d with its backward on the same
+sizes, for the convolutions (not transposed) of the chosen groups. Calls alternate between the two and the best of each is
 kept, so that other load on the machine disturbs the ratio as little as possible.
 --upsampling also times, for every strided transposed layer, the two ways fast_conv can compute
 a transposed product (forward only), which is what its size threshold chooses between.
@@ -31,9 +33,12 @@ from jax import lax  # noqa: E402
 from hwr_jax.models import fast_conv  # noqa: E402
 
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['64', '256'], 'Batch sizes to time.')
-_MODELS = flags.DEFINE_list('models', ['icgan28', 'icgan64', 'other'], 'Layer groups to time.')
+_MODELS = flags.DEFINE_list('models', ['icgan28', 'icgan64', 'other'],
+                            'Layer groups to time (also: cnn).')
 _SECONDS = flags.DEFINE_float('seconds', 1.0, 'Least time spent timing each op of a row, '
                               'after one untimed (compiling) call; at least 2 timed calls.')
+_TORCH = flags.DEFINE_bool('torch', False, 'Also time PyTorch eager (conv2d, its output and '
+                            'both gradients) on every convolution that is not transposed.')
 _UPSAMPLING = flags.DEFINE_bool('upsampling', False, 'Also time both transposed-product '
                                 'formulations on the strided transposed layers.')
 
@@ -63,6 +68,12 @@ LAYERS = [
     ('other', '5x5/2 14->7 74->128', False, 14, 74, 128, 5, 2, P2),
     ('other', '3x3 14x14 64->64', False, 14, 64, 64, 3, 1, 'SAME'),
     ('other', '3x3 7x7 128->128', False, 7, 128, 128, 3, 1, 'SAME'),
+    ('cnn', '3x3 32x32 1->16', False, 32, 1, 16, 3, 1, 'SAME'),
+    ('cnn', '3x3 32x32 16->16', False, 32, 16, 16, 3, 1, 'SAME'),
+    ('cnn', '3x3 16x16 16->32', False, 16, 16, 32, 3, 1, 'SAME'),
+    ('cnn', '3x3 16x16 32->32', False, 16, 32, 32, 3, 1, 'SAME'),
+    ('cnn', '3x3 8x8 32->64', False, 8, 32, 64, 3, 1, 'SAME'),
+    ('cnn', '3x3 8x8 64->64', False, 8, 64, 64, 3, 1, 'SAME'),
 ]
 
 
@@ -97,6 +108,34 @@ def layer_ops(transposed: bool, strides: int, padding):
           lambda x, k: fast_conv.conv(x, k, strides, padding))
 
 
+def torch_padding(kernel: int, strides: int, padding) -> int:
+  """conv2d's symmetric padding for one of LAYERS' paddings."""
+  if padding == 'VALID':
+    return 0
+  if padding == 'SAME' and strides == 1 and kernel % 2:
+    return kernel // 2
+  (before, after), _ = padding
+  if before != after:
+    raise ValueError(f'no symmetric padding for {padding}')
+  return before
+
+
+def torch_output_and_gradients(x, k, cotangent, strides: int, padding: int):
+  """A call of PyTorch eager computing what `output_and_gradients` computes, on copies of
+  the arrays in its NCHW and OIHW layouts."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  import torch  # pylint: disable=import-outside-toplevel
+  torch.set_num_threads(os.cpu_count())
+  xt = torch.from_numpy(np.asarray(x).transpose(0, 3, 1, 2).copy()).requires_grad_()
+  kt = torch.from_numpy(np.asarray(k).transpose(3, 2, 0, 1).copy()).requires_grad_()
+  gt = torch.from_numpy(np.asarray(cotangent).transpose(0, 3, 1, 2).copy())
+
+  def call(*_):
+    y = torch.nn.functional.conv2d(xt, kt, stride=strides, padding=padding)
+    y.backward(gt)
+  return call
+
+
 def upsampling_times(batch, side, c_in, c_out, kernel, strides, padding, seconds
                      ) -> dict[str, float]:
   """Forward times of the two transposed-product formulations for one transposed layer."""
@@ -118,6 +157,8 @@ def main(argv):
   print(f'jax {jax.__version__} on {jax.devices()[0].device_kind}, '
         f'{os.cpu_count()} CPUs; ms per jitted output + input and kernel gradients')
   header = f'{"layer":22s} {"B":>4s} {"lax ms":>9s} {"fast ms":>9s} {"lax/fast":>9s}'
+  if _TORCH.value:
+    header += f' {"torch ms":>9s} {"torch/fast":>10s}'
   if _UPSAMPLING.value:
     header += f' {"tap product":>12s} {"phase conv":>11s}'
   print(header)
@@ -130,11 +171,17 @@ def main(argv):
       k = 0.05 * jax.random.normal(keys[1], (kernel, kernel, c_in, c_out))
       reference, fast = layer_ops(transposed, strides, padding)
       cotangent = jax.random.normal(keys[2], jax.eval_shape(reference, x, k).shape)
-      ms = best_times_ms({'lax': output_and_gradients(reference),
-                          'fast': output_and_gradients(fast)}, (x, k, cotangent),
-                         _SECONDS.value)
+      fns = {'lax': output_and_gradients(reference), 'fast': output_and_gradients(fast)}
+      with_torch = _TORCH.value and not transposed
+      if with_torch:
+        fns['torch'] = torch_output_and_gradients(x, k, cotangent, strides,
+                                                  torch_padding(kernel, strides, padding))
+      ms = best_times_ms(fns, (x, k, cotangent), _SECONDS.value)
       row = f'{name:22s} {batch:4d} {ms["lax"]:9.1f} {ms["fast"]:9.1f} ' \
             f'{ms["lax"] / ms["fast"]:8.1f}x'
+      if _TORCH.value:
+        row += (f' {ms["torch"]:9.1f} {ms["torch"] / ms["fast"]:9.2f}x' if with_torch
+                else f' {"-":>9s} {"-":>10s}')
       if _UPSAMPLING.value and transposed and strides > 1:
         up = upsampling_times(batch, side, c_in, c_out, kernel, strides, padding,
                               _SECONDS.value)

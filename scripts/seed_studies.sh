@@ -28,8 +28,9 @@
 #                 (the z=100 cells are encoders2000's runs; copy them in to skip them) (~80)
 #   upsampling    GANs at 32x32 with transposed, resize and sub-pixel upsampling: checkerboard
 #                 power against real letters                                       (~60)
-#   labels        GANs at 32x32 with label sampling empirical and uniform, judged per letter
-#                 by the main job's CNN (trained first in RUNS/cnn)                (~35)
+#   labels        GANs at 32x32 with label sampling empirical and batch, and uniform with
+#                 class-balanced real batches (UNIFORM=1 adds uniform alone), judged per
+#                 letter by the main job's CNN (trained first in RUNS/cnn)        (~50)
 #   pooling       the pooling conditional GAN (average pooling in D, resize-convolutions in
 #                 G) at 32x32, judged as in the labels stage, its grafted encoder, the z
 #                 vectors of every letter (launch.encode) and launch.hands on them, then
@@ -195,9 +196,17 @@ upsampling() {
 labels() {
   # At 32x32 (as the upsampling stage), judged by the main job's CNN: six GANs at 64x64 take
   # about 15-70 minutes each on the 2-core CPU, and the question is the rare letters, not size.
+  # `batch` is the log's own fix (generated letters take the real batch's labels); uniform
+  # labels with class-balanced real batches give both sides of the discriminator one label
+  # distribution again, the even one. Uniform labels with the letters' own frequencies
+  # (docs/gans.md: they break the GAN at every seed) run with UNIFORM=1.
+  local samplings=empirical,batch${UNIFORM:+,uniform}
   judge
-  sweep --config=configs/gan.py --workdir="$runs/label_sampling" --config.data.image_size=32 \
-    --config.eval.classifier_workdir="$runs/cnn" --axis=gan.label_sampling=empirical,uniform
+  local gan=(--config=configs/gan.py --config.data.image_size=32
+             --config.eval.classifier_workdir="$runs/cnn")
+  sweep "${gan[@]}" --workdir="$runs/label_sampling" --axis=gan.label_sampling=$samplings
+  sweep "${gan[@]}" --workdir="$runs/label_sampling_balanced" --config.gan.label_sampling=uniform \
+    --config.data.class_balanced=true
 }
 
 pooling() {

@@ -26,6 +26,8 @@ class LetterDataset:
               synthetic source's context crops); training batches show a letter in context
               instead of alone for a share `context_share` of the examples.
   context_share: that share, in [0, 1].
+  class_balanced: training batches draw every class alike (`pipeline.balanced_indices`)
+              instead of going through the examples epoch by epoch.
   """
 
   images: np.ndarray
@@ -36,6 +38,7 @@ class LetterDataset:
   targets: Optional[np.ndarray] = None
   context: Optional[np.ndarray] = None
   context_share: float = 0.0
+  class_balanced: bool = False
 
   def __post_init__(self):
     n = len(self.images)

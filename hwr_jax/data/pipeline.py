@@ -4,7 +4,8 @@ Batch `step` is the `step % batches_per_epoch`-th slice of the permutation drawn
 `step // batches_per_epoch` from the seed. The data position is therefore the step itself: a
 resumed run sees exactly the batches an uninterrupted run would have seen. A data set with
 context crops shows each example of a batch alone or in context by a draw of its own, also from
-(seed, step), so every epoch sees each letter in one of the two at random.
+(seed, step), so every epoch sees each letter in one of the two at random. A class-balanced data
+set draws each batch from (seed, step) instead, every class alike.
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ def batch_indices(num_examples: int, batch_size: int, seed: int, step: int) -> n
   return order[index * batch_size:(index + 1) * batch_size]
 
 
+def balanced_indices(labels: np.ndarray, batch_size: int, seed: int, step: int) -> np.ndarray:
+  """Indices of training batch `step` drawn class by class: each example's class uniform over
+  the classes of `labels`, then a letter of that class uniformly, both with replacement; so
+  rare letters are seen as often as common ones (and repeat more)."""
+  rng = np.random.default_rng([seed, step, 2])
+  order = np.argsort(labels, kind='stable')
+  by_class = labels[order]
+  classes = np.unique(by_class)
+  drawn = classes[rng.integers(len(classes), size=batch_size)]
+  first = np.searchsorted(by_class, drawn, 'left')
+  count = np.searchsorted(by_class, drawn, 'right') - first
+  return order[first + rng.integers(count)]
+
+
 def in_context(batch_size: int, share: float, seed: int, step: int) -> np.ndarray:
   """(B,) bool: which examples of training batch `step` are shown in their context crop."""
   return np.random.default_rng([seed, step, 1]).random(batch_size) < share
@@ -66,7 +81,9 @@ def stacked_batch(dataset: LetterDataset, batch_size: int, seed: int, first_step
   """This process's rows of the batches of `steps` consecutive steps; with steps > 1 they are
   stacked along a new first axis (the input of a fused multi-step call)."""
   def batch(step: int) -> dict[str, np.ndarray]:
-    indices = parallel.process_rows(batch_indices(len(dataset), batch_size, seed, step))
+    drawn = (balanced_indices(dataset.labels, batch_size, seed, step) if dataset.class_balanced
+             else batch_indices(len(dataset), batch_size, seed, step))
+    indices = parallel.process_rows(drawn)
     if dataset.context is None or not dataset.context_share:
       return make_batch(dataset, indices)
     return make_batch(dataset, indices, parallel.process_rows(

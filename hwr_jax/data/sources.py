@@ -329,9 +329,13 @@ def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
   share = config.get('context_share', 0.0)
   if share:
     parts['train'] = _context_training(parts['train'], context, share)
+  balanced = config.get('class_balanced', False)
+  if balanced:
+    parts['train'] = dataclasses.replace(parts['train'], class_balanced=True)
   data = DataSplits(parts['train'], parts['test'], parts.get('val'), extra)
-  logging.info('Data: train %d%s, test %d%s%s; %d classes; images %s', len(data.train),
+  logging.info('Data: train %d%s%s, test %d%s%s; %d classes; images %s', len(data.train),
                f' ({share:.0%} of them in context)' if share else '',
+               ' (class-balanced batches)' if balanced else '',
                len(data.test), f', val {len(data.val)}' if data.val is not None else '',
                ''.join(f', {k} {len(v)}' for k, v in extra.items()), len(data.vocabulary),
                data.train.image_shape)

@@ -30,7 +30,7 @@ from hwr_jax.evaluation.domain_classifier import DomainClassifier
 from hwr_jax.models import get_model_class, init_variables
 from hwr_jax.tasks import base
 from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_real, discriminator_loss,
-                                      label_log_probs, wrong_labels)
+                                      generated_labels, label_log_probs, wrong_labels)
 from hwr_jax.tasks.restore import load_trained
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -71,9 +71,6 @@ class Task(base.Task):
                                    batch_stats=variables['batch_stats'],
                                    txs={GENERATOR: tx, DISCRIMINATOR: tx})
 
-  def sample_labels(self, rng: jax.Array, count: int) -> jax.Array:
-    return jax.random.categorical(rng, jnp.asarray(self.label_log_probs), shape=(count,))
-
   def sample_z(self, rng: jax.Array, count: int) -> jax.Array:
     return jax.random.normal(rng, (count, self.model.z_dim))
 
@@ -88,7 +85,8 @@ class Task(base.Task):
     real = images_to_signed(batch['image'])
     count = real.shape[0]
     z_rng, label_rng, wrong_rng = jax.random.split(rng, 3)
-    fake_labels = self.sample_labels(label_rng, count)
+    fake_labels = generated_labels(self.config.gan.label_sampling, self.label_log_probs,
+                                   label_rng, batch['label'])
     y_real = self.model.encode_labels(batch['label'])
     y_fake = self.model.encode_labels(fake_labels)
 

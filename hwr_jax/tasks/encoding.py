@@ -26,7 +26,7 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import dcgan, init_variables
 from hwr_jax.tasks import base
-from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, generated_labels
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
 from hwr_jax.training.state import PartsState, TrainState
@@ -42,13 +42,6 @@ def build_model(config, data_info) -> dcgan.Model:
     raise ConfigError(f'model.conditional=False: {config.task_name} trains an encoder for a '
                       'conditional generator')
   return model
-
-
-def sample_prior(model: dcgan.Model, log_probs, rng: jax.Array, count: int):
-  """z ~ N(0, I) and label vectors drawn from the training frequencies."""
-  z_rng, label_rng = jax.random.split(rng)
-  labels = jax.random.categorical(label_rng, jnp.asarray(log_probs), shape=(count,))
-  return jax.random.normal(z_rng, (count, model.z_dim)), model.encode_labels(labels)
 
 
 def label_loss(scores: jax.Array, labels: jax.Array) -> jax.Array:
@@ -182,9 +175,13 @@ class GanEncodingTask(EncodingTask):
 
   def real_and_prior(self, batch, rng: jax.Array) -> tuple[jax.Array, ...]:
     """A step's inputs: the real letters (signed), their class ids and label vectors, and as
-    many z and label vectors drawn from the prior (self.label_log_probs)."""
+    many z ~ N(0, I) and label vectors of the generated letters (`generated_labels` under
+    config.gan.label_sampling)."""
     real = images_to_signed(batch['image'])
-    z, y = sample_prior(self.model, self.label_log_probs, rng, real.shape[0])
+    z_rng, label_rng = jax.random.split(rng)
+    z = jax.random.normal(z_rng, (real.shape[0], self.model.z_dim))
+    y = self.model.encode_labels(generated_labels(self.config.gan.label_sampling,
+                                                  self.label_log_probs, label_rng, batch['label']))
     return real, batch['label'], self.model.encode_labels(batch['label']), z, y
 
   def update_parts(self, state: PartsState, outputs, pull_back, new_stats: Mapping,

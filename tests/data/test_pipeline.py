@@ -90,3 +90,18 @@ def test_context_crops_replace_a_share_of_each_batch_drawn_from_seed_and_step():
   never = dataclasses.replace(in_context, context_share=0.0)
   images = np.asarray(next(pipeline.train_batches(never, 100, seed=2, first_step=0))['image'])
   np.testing.assert_array_equal(images[:, 0, 0, 0], pipeline.batch_indices(200, 100, 2, 0))
+
+
+def test_class_balanced_batches_draw_every_class_alike_from_seed_and_step():
+  labels = np.array([0] * 180 + [1] * 15 + [2] * 5, np.int32)  # 36:3:1
+  skewed = dataclasses.replace(dataset(200), labels=labels, class_balanced=True)
+  stream = pipeline.train_batches(skewed, 100, seed=2, first_step=0)
+  shown = np.concatenate([np.asarray(next(stream)['image'])[:, 0, 0, 0] for _ in range(30)])
+  stream.close()
+  np.testing.assert_array_equal(shown[:100], pipeline.balanced_indices(labels, 100, 2, 0))
+  np.testing.assert_allclose(np.bincount(labels[shown]) / len(shown), 1 / 3, atol=0.03)
+  assert set(shown[labels[shown] == 2].tolist()) == {195, 196, 197, 198, 199}
+  np.testing.assert_array_equal(pipeline.balanced_indices(labels, 100, 2, 7),
+                                pipeline.balanced_indices(labels, 100, 2, 7))
+  assert not np.array_equal(pipeline.balanced_indices(labels, 100, 2, 7),
+                            pipeline.balanced_indices(labels, 100, 3, 7))

@@ -50,6 +50,14 @@ def test_context_share_gives_training_its_letters_in_context(tiny_block):
       data.train.context, sources.restrict_to_names(whole, data.train.names).images)
 
 
+def test_class_balanced_marks_only_the_training_set(tiny_block):
+  block = tiny_block.copy_and_resolve_references()
+  block.class_balanced = True
+  data = sources.load_splits(block, seed=0)
+  assert data.train.class_balanced and not data.test.class_balanced
+  assert not sources.load_splits(tiny_block, seed=0).train.class_balanced
+
+
 def test_context_share_is_refused_without_context_crops(tiny_block):
   block = tiny_block.copy_and_resolve_references()
   block.update(context_share=0.5, targets='clean')

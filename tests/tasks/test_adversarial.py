@@ -86,3 +86,21 @@ def test_matching_aware_needs_a_conditional_model():
   config.model.conditional = False
   with pytest.raises(ConfigError, match='matching_aware'):
     loop.build_run(config)
+
+
+
+def test_batch_label_sampling_gives_the_generated_letters_the_real_labels(monkeypatch):
+  from hwr_jax.tasks import adversarial
+  seen = []
+
+  def recorded(sampling, log_probs, rng, real_labels):
+    labels = gan_losses.generated_labels(sampling, log_probs, rng, real_labels)
+    jax.debug.callback(lambda *pair: seen.append(pair), labels, real_labels)
+    return labels
+
+  monkeypatch.setattr(adversarial, 'generated_labels', recorded)
+  _, metrics = few_steps(tiny_config(label_sampling='batch'), steps=2)
+  assert len(seen) == 2 and all(np.isfinite(m['loss']) for m in metrics)
+  for generated, real in seen:
+    np.testing.assert_array_equal(generated, real)
+  assert len(set(np.concatenate([real for _, real in seen]).tolist())) > 1

@@ -26,6 +26,20 @@ def test_uniform_label_sampler_gives_every_seen_class_the_same_chance():
   np.testing.assert_allclose(probs, [1 / 3, 1 / 3, 0, 1 / 3], atol=1e-6)
 
 
+def test_batch_label_sampling_gives_generated_letters_the_real_batch_labels():
+  real = jnp.array([4, 0, 0, 1, 4, 4], jnp.int32)
+  log_probs = gan_losses.label_log_probs([500, 50, 0, 5, 445], 'batch')
+  np.testing.assert_allclose(np.exp(log_probs), np.exp(gan_losses.label_log_probs(
+      [500, 50, 0, 5, 445], 'empirical')))
+  np.testing.assert_array_equal(
+      gan_losses.generated_labels('batch', log_probs, jax.random.key(0), real), real)
+  drawn = gan_losses.generated_labels('uniform', gan_losses.label_log_probs(
+      [500, 50, 0, 5, 445], 'uniform'), jax.random.key(0), jnp.zeros((4000,), jnp.int32))
+  assert drawn.shape == (4000,) and 2 not in set(np.asarray(drawn).tolist())
+  np.testing.assert_allclose(np.bincount(np.asarray(drawn), minlength=5)[[0, 1, 3, 4]] / 4000,
+                             0.25, atol=0.03)
+
+
 def test_unknown_label_sampling_is_named():
   with pytest.raises(ConfigError, match='label_sampling'):
     gan_losses.label_log_probs([1, 2], 'balanced')
