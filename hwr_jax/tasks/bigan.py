@@ -17,8 +17,7 @@ import jax.numpy as jnp
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
                                     label_loss)
-from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                      label_log_probs)
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, bce_fake, bce_real
 
 
 class Task(encoding.GanEncodingTask):
@@ -30,7 +29,7 @@ class Task(encoding.GanEncodingTask):
     self.model = build_model(config, data_info)
     self.encoder = self.model.encoder()
     self.discriminator = self.model.joint_discriminator
-    self.label_log_probs = label_log_probs(data_info.class_counts, config.gan.label_sampling)
+    self.set_label_prior(config.gan.label_sampling)
 
   def discriminator_inputs(self, image, z, y) -> tuple:
     return image, z, y

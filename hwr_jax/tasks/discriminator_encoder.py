@@ -23,7 +23,7 @@ from hwr_jax.models.dcgan import class_logit
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
                                     label_loss)
-from hwr_jax.tasks.gan_losses import GENERATOR, bce_fake, bce_real, label_log_probs
+from hwr_jax.tasks.gan_losses import GENERATOR, bce_fake, bce_real
 
 
 class Task(encoding.GanEncodingTask):
@@ -35,7 +35,7 @@ class Task(encoding.GanEncodingTask):
     self.model = build_model(config, data_info)
     self.encoder = self.model.discriminator_encoder()
     self.discriminator = None
-    self.label_log_probs = label_log_probs(data_info.class_counts, config.gan.label_sampling)
+    self.set_label_prior(config.gan.label_sampling)
 
   def train_step(self, state, batch, rng):
     real, labels, y_real, z_prior, y_prior = self.real_and_prior(batch, rng)

@@ -34,7 +34,7 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.models import dcgan, icgan_encoder, init_variables
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.encoding import ENCODER
-from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, label_log_probs
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, generated_labels
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
 from hwr_jax.training.optimizers import grouped_optimizer
 from hwr_jax.training.precision import compute_dtype
@@ -98,8 +98,7 @@ class Task(encoding.EncodingTask):
                         'GAN; the encoder needs a conditional one')
     self.encoder = self.build_encoder()
     self.check_trunk_lr_scale()
-    self.label_log_probs = label_log_probs(data_info.class_counts,
-                                           gan_config.gan.label_sampling)
+    self.set_label_prior(gan_config.gan.label_sampling)
     self.gan_variables: Optional[dict] = None
 
   @property
@@ -184,8 +183,8 @@ class Task(encoding.EncodingTask):
         _, scores, stats = encode(params[ENCODER], stats, real, 'y')
         count = real.shape[0]
         z_drawn = jax.random.normal(z_rng, (count, self.model.z_dim))
-        y_drawn = self.model.encode_labels(jax.random.categorical(
-            label_rng, jnp.asarray(self.label_log_probs), shape=(count,)))
+        y_drawn = self.model.encode_labels(generated_labels(
+            self.label_sampling, self.label_log_probs, label_rng, labels))
         fake = jax.lax.stop_gradient(
             self.generate(params, state.batch_stats, z_drawn, y_drawn))
         z_fake, _, stats = encode(params[ENCODER], stats, fake, 'z')

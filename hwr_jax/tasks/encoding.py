@@ -26,7 +26,8 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
 from hwr_jax.models import dcgan, init_variables
 from hwr_jax.tasks import base
-from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, generated_labels
+from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, generated_labels,
+                                      label_log_probs)
 from hwr_jax.training.optimizers import make_optimizer
 from hwr_jax.training.precision import compute_dtype
 from hwr_jax.training.state import PartsState, TrainState
@@ -71,6 +72,12 @@ class EncodingTask(base.Task):
   @property
   def num_classes(self) -> int:
     return len(self.data_info.vocabulary)
+
+  def set_label_prior(self, sampling: str):
+    """How the generated letters' labels are drawn (a gan.label_sampling: the task's own, or
+    the GAN run's where the task has no gan block) and the class log-probabilities it uses."""
+    self.label_sampling = sampling
+    self.label_log_probs = label_log_probs(self.data_info.class_counts, sampling)
 
   def code(self, z: jax.Array) -> jax.Array:
     """The code of an encoder output (the whole of it; a VAE keeps its mean)."""
@@ -176,11 +183,11 @@ class GanEncodingTask(EncodingTask):
   def real_and_prior(self, batch, rng: jax.Array) -> tuple[jax.Array, ...]:
     """A step's inputs: the real letters (signed), their class ids and label vectors, and as
     many z ~ N(0, I) and label vectors of the generated letters (`generated_labels` under
-    config.gan.label_sampling)."""
+    self.label_sampling)."""
     real = images_to_signed(batch['image'])
     z_rng, label_rng = jax.random.split(rng)
     z = jax.random.normal(z_rng, (real.shape[0], self.model.z_dim))
-    y = self.model.encode_labels(generated_labels(self.config.gan.label_sampling,
+    y = self.model.encode_labels(generated_labels(self.label_sampling,
                                                   self.label_log_probs, label_rng, batch['label']))
     return real, batch['label'], self.model.encode_labels(batch['label']), z, y
 

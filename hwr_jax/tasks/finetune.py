@@ -22,8 +22,7 @@ from hwr_jax.errors import ConfigError
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.encoder import Task as EncoderTask
 from hwr_jax.tasks.encoding import ENCODER, apply_train, label_accuracy, label_loss
-from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                      label_log_probs)
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, bce_fake, bce_real
 from hwr_jax.training import checkpoints, graft, workdir as workdir_lib
 
 
@@ -52,8 +51,7 @@ class Task(encoding.GanEncodingTask):
     self.source = EncoderTask(encoder_config, data_info)
     self.model, self.encoder = self.source.model, self.source.encoder
     self.discriminator = self.model.discriminator
-    self.label_log_probs = label_log_probs(data_info.class_counts,
-                                           self.source.gan_config.gan.label_sampling)
+    self.set_label_prior(self.source.gan_config.gan.label_sampling)
     self.variables = None
 
   def prepare(self):

@@ -22,8 +22,7 @@ import jax.numpy as jnp
 from hwr_jax.tasks import encoding
 from hwr_jax.tasks.encoding import (ENCODER, apply_train, build_model, label_accuracy,
                                     label_loss)
-from hwr_jax.tasks.gan_losses import (DISCRIMINATOR, GENERATOR, bce_fake, bce_real,
-                                      label_log_probs)
+from hwr_jax.tasks.gan_losses import DISCRIMINATOR, GENERATOR, bce_fake, bce_real
 
 
 def gaussian_kl(mean: jax.Array, log_variance: jax.Array) -> jax.Array:
@@ -41,7 +40,7 @@ class Task(encoding.GanEncodingTask):
     self.model = build_model(config, data_info)
     self.encoder = self.model.encoder(z_dim=2 * self.model.z_dim)
     self.discriminator = self.model.discriminator
-    self.label_log_probs = label_log_probs(data_info.class_counts, config.gan.label_sampling)
+    self.set_label_prior(config.gan.label_sampling)
 
   def code(self, z: jax.Array) -> jax.Array:
     return z[:, :self.model.z_dim]
