@@ -77,6 +77,9 @@ def get_config(variant: str = 'syriac'):
     config.data.synthetic.update(num_manuscripts=2, letters_per_manuscript=200, seed=1)
     # The letters left to read are of the very hands a user labelled a few of: a random split.
     config.data.update(split='random', test_fraction=0.25)
+    # A user's labelled crops come without their word neighbours, so the recipe reads letters
+    # alone, here as on a folder of them.
+    config.data.context_share = 0.0
     config.train.update(steps=300, batch_size=32, log_every=25, checkpoint_every=100)
     config.optimizer.update(learning_rate=1e-3, warmup_steps=30)
     config.augment.update(max_shift=2, rotation=8.0, scale=0.1, thickness=1, contrast=0.2)

@@ -30,6 +30,7 @@ from hwr_jax.evaluation import baselines, dibco
 from hwr_jax.evaluation.result import EvalResult
 from hwr_jax.loop import log_platform
 from hwr_jax.tasks.restore import load_trained
+from hwr_jax.training.progress import format_interval
 from launch.common import print_scalars, report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run (or --method).')
@@ -68,7 +69,7 @@ def evaluate_method(data_path: str, name: str) -> None:
   result.write_report(out_dir)
   print_scalars(result.scalars)
   print(f'{_METHOD.value}: {len(pages)} images binarised in {seconds:.2f} s '
-        f'({seconds / len(pages):.3f} s per image)')
+        f'({format_interval(seconds / len(pages))} per image)')
   if out_dir:
     print(f'reports in {out_dir}')
 

@@ -33,7 +33,7 @@ from hwr_jax.evaluation import baselines
 from hwr_jax.loop import log_platform
 from hwr_jax.prediction import PredictionSummary, predict, predict_pages
 from hwr_jax.tasks.restore import load_trained
-from hwr_jax.training.progress import format_rate
+from hwr_jax.training.progress import format_interval, format_rate
 from launch.common import report_errors, run_console_script
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Workdir of a trained run (or --method).')
@@ -109,7 +109,7 @@ def main(argv):
                         top_k=_TOP_K.value, chunk_size=_CHUNK.value)
   print(f'{summary.count} images in {summary.seconds:.1f} s '
         f'({format_rate(summary.count / max(summary.seconds, 1e-9))} images/s, '
-        f'{summary.seconds / max(summary.count, 1):.3f} s per image)')
+        f'{format_interval(summary.seconds / max(summary.count, 1))} per image)')
   if summary.accuracy is not None:
     print(f'accuracy {summary.accuracy:.4f} on {summary.count} labelled images')
   for path in summary.files:

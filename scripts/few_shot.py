@@ -1,7 +1,8 @@
 r"""Few-shot table: how many labelled letters of a new hand a trained classifier needs.
 
 One design of the synthetic generator (a glyph master font: every manuscript is written in
-one) is held out. The default CNN is trained on the manuscripts of the other designs; then,
+one) is held out. The default CNN and recipe (the main job's, letters shown in context too) is
+trained on the manuscripts of the other designs (data.split=font); then,
 for k labelled letters per class of the held-out design, it is fine-tuned from that run
 (configs/cnn_classifier.py:finetune) and, for comparison, the same recipe is trained from
 scratch on the same letters. Every model is scored on the rest of the held-out design, beside
@@ -66,16 +67,29 @@ def draw_shots(rows: list[list[str]], k: int, seed: int) -> tuple[list, list]:
           [row for i, row in enumerate(rows) if i not in chosen])
 
 
-def run(spec: str, workdir: str, letters: str, train_labels: str, test_labels: str,
-        **settings) -> float:
-  """Test accuracy of the config `spec` trained on the letters of train_labels."""
-  config = load_config_file(spec)
+def train(config, workdir: str, **settings) -> float:
+  """Test accuracy of `config` trained in workdir with the study's seed and `settings`."""
   config.seed = _SEED.value
-  config.data.update(source='folder', train=letters, train_labels=train_labels, test=letters,
-                     test_labels=test_labels, extra_tests='', unlabelled='skip')
   for key, value in settings.items():
     assign(config, key, value)
   return train_and_evaluate(config, workdir).scalars['test']['accuracy']
+
+
+def train_base(workdir: str, font: str) -> float:
+  """The default recipe on the synthetic letters of every design but `font`; its accuracy on
+  every letter of `font` (zero-shot)."""
+  config = load_config_file(BASE)
+  config.data.update(split='font', test_groups=font)
+  return train(config, workdir)
+
+
+def train_on_shots(spec: str, workdir: str, letters: str, train_labels: str, test_labels: str,
+                   **settings) -> float:
+  """Test accuracy of the config `spec` trained on the letters of train_labels."""
+  config = load_config_file(spec)
+  config.data.update(source='folder', train=letters, train_labels=train_labels, test=letters,
+                     test_labels=test_labels, extra_tests='', unlabelled='skip')
+  return train(config, workdir, **settings)
 
 
 def score(workdir: str, letters: str, labels: str) -> float:
@@ -99,10 +113,8 @@ def main(argv):
   column = header.index('manuscript')
   held = [row for row in rows if font_of[row[column]] == _HELD_OUT.value]
   others = [row for row in rows if font_of[row[column]] != _HELD_OUT.value]
-  train_csv = write_rows(os.path.join(out, 'train.csv'), header, others)
-  held_csv = write_rows(os.path.join(out, 'held_out.csv'), header, held)
   base = os.path.join(out, 'base')
-  zero_shot = run(BASE, base, letters, train_csv, held_csv)
+  zero_shot = train_base(base, held[0][header.index('font')])
   table = []
   for k in (int(s) for s in _SHOTS.value):
     shots, rest = draw_shots(held, k, _SEED.value)
@@ -110,9 +122,9 @@ def main(argv):
     rest_csv = write_rows(os.path.join(out, f'rest_{k}.csv'), header, rest)
     # The recipe's batches of 32, or all the letters where there are fewer (k=1: 22).
     batch = {'train.batch_size': min(32, len(shots))}
-    tuned = run(f'{BASE}:finetune', os.path.join(out, f'finetune_{k}'), letters, shots_csv,
+    tuned = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'finetune_{k}'), letters, shots_csv,
                 rest_csv, **batch, **{'init.workdir': base})
-    scratch = run(f'{BASE}:finetune', os.path.join(out, f'scratch_{k}'), letters, shots_csv,
+    scratch = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'scratch_{k}'), letters, shots_csv,
                   rest_csv, **batch, **{'init.workdir': '', 'init.labels': 'same',
                                         'init.trunk_lr_scale': 1.0})
     untouched = score(base, letters, rest_csv)

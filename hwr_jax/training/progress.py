@@ -29,6 +29,12 @@ def format_rate(per_second: float) -> str:
   return f'{per_second:.0f}' if per_second >= 10 else f'{per_second:.2f}'
 
 
+def format_interval(seconds: float) -> str:
+  """Time per item, in milliseconds below a tenth of a second (a classifier answers a letter
+  in half a millisecond, which three decimals of seconds would print as 0.000 s)."""
+  return f'{seconds:.3f} s' if seconds >= 0.1 else f'{seconds * 1e3:.2f} ms'
+
+
 class Chronometer:
   """Measures step throughput, leaving out the first step (which includes compilation)."""
 

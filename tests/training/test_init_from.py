@@ -4,14 +4,15 @@ source's, resume that does not start over, and sources that cannot fit refused b
 
 import dataclasses
 import json
+import os
 
 import jax
 import numpy as np
 import pytest
 
 from hwr_jax import loop
-from hwr_jax.data import arrays
-from hwr_jax.data.sources import load_splits
+from hwr_jax.data import arrays, synthetic
+from hwr_jax.data.sources import cache_root, load_splits, synthetic_params
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.models import cnn
@@ -256,11 +257,16 @@ def test_settings_on_the_output_layer_need_a_task_that_has_one():
   init_from.check_head({'labels': 'same'}, None, 'autoencoder')
 
 
-def test_the_finetune_recipe_trains_from_a_run(source, tmp_path):
-  """configs/cnn_classifier.py:finetune, its network and data shrunk to the tiny source's."""
+def test_the_finetune_recipe_trains_from_a_run_on_a_folder_of_letters(source, tmp_path):
+  """configs/cnn_classifier.py:finetune as the README runs it on a user's labelled crops (a
+  folder with labels.csv, no context crops), its network and letters shrunk to the tiny
+  source's."""
   config = cnn_classifier.get_config('finetune')
   tiny = tiny_cnn()
-  config.model, config.data = tiny.model, tiny.data
+  root = synthetic.ensure_synthetic(synthetic_params(tiny.data.synthetic), cache_root(tiny.data))
+  config.model = tiny.model
+  config.data.update(source='folder', train=os.path.join(root, 'letters'),
+                     image_size=tiny.data.image_size)
   config.train.update(steps=20, log_every=5, checkpoint_every=20)
   config.init.workdir = source
   loop.train_and_evaluate(config, str(tmp_path))

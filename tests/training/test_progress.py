@@ -35,6 +35,12 @@ def test_slow_rates_keep_two_decimals(rate, text):
   assert progress.format_rate(rate) == text
 
 
+@pytest.mark.parametrize('seconds,text', [(4.0, '4.000 s'), (0.1, '0.100 s'),
+                                          (0.0995, '99.50 ms'), (0.000424, '0.42 ms')])
+def test_short_intervals_read_in_milliseconds(seconds, text):
+  assert progress.format_interval(seconds) == text
+
+
 class Clock:
   """A perf_counter that reads what the test sets."""
 
