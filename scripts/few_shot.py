@@ -6,12 +6,13 @@ trained on the manuscripts of the other designs (data.split=font); then,
 for k labelled letters per class of the held-out design, it is fine-tuned from that run
 (configs/cnn_classifier.py:finetune) and, for comparison, the same recipe is trained from
 scratch on the same letters. Every model is scored on the rest of the held-out design, beside
-the untouched model (zero-shot).
+the untouched model (zero-shot). Each seed draws its own k letters and trains every run anew.
 
-  python -m scripts.few_shot --out=runs/few_shot [--held_out=2] [--shots=1,5,20] [--seed=0]
+  python -m scripts.few_shot --out=runs/few_shot [--held_out=2] [--shots=1,5,20] [--seeds=0,1,2]
 
-Writes the labels files of each set, one workdir per run and few_shot.md (the table) under
---out; a run already trained there is resumed, not repeated.
+Writes, under --out/seed=N, the labels files of each set and one workdir per run; under --out
+the table (table.md; table.json its rows, and for several seeds summary.json and each figure
+as mean ± sample standard deviation). A run already trained there is resumed, not repeated.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from hwr_jax.config_keys import assign
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import synthetic
 from hwr_jax.data.sources import load_path, synthetic_params
-from hwr_jax.evaluation.tables import markdown_table
+from hwr_jax.evaluation.tables import figures_table, over_seeds, spread, write_table
 from hwr_jax.io_utils import atomic_file
 from hwr_jax.loop import train_and_evaluate
 from hwr_jax.tasks.restore import load_trained
@@ -38,7 +39,8 @@ _HELD_OUT = flags.DEFINE_integer('held_out', 2, 'Index of the held-out design in
                                  'Serto: 4 Noto Western Regular, 5 Thin, 6 Black).')
 _SHOTS = flags.DEFINE_list('shots', ['1', '5', '20'], 'Labelled letters per class of the '
                            'held-out design.')
-_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the draw of the k letters and of every run.')
+_SEEDS = flags.DEFINE_list('seeds', ['0'], 'Seeds, each of the draw of the k letters and of '
+                           'every run.')
 flags.mark_flag_as_required('out')
 
 BASE = 'configs/cnn_classifier.py'
@@ -56,6 +58,9 @@ def write_rows(path: str, header: list[str], rows: list[list[str]]) -> str:
   return path
 
 
+FIGURES = ['untouched', 'fine-tuned', 'from scratch']
+
+
 def draw_shots(rows: list[list[str]], k: int, seed: int) -> tuple[list, list]:
   """k rows of each label (all of a label that has fewer), drawn from the seed; and the rest."""
   rng = np.random.default_rng([seed, k])
@@ -67,29 +72,29 @@ def draw_shots(rows: list[list[str]], k: int, seed: int) -> tuple[list, list]:
           [row for i, row in enumerate(rows) if i not in chosen])
 
 
-def train(config, workdir: str, **settings) -> float:
-  """Test accuracy of `config` trained in workdir with the study's seed and `settings`."""
-  config.seed = _SEED.value
+def train(config, workdir: str, seed: int, **settings) -> float:
+  """Test accuracy of `config` trained in workdir with `seed` and `settings`."""
+  config.seed = seed
   for key, value in settings.items():
     assign(config, key, value)
   return train_and_evaluate(config, workdir).scalars['test']['accuracy']
 
 
-def train_base(workdir: str, font: str) -> float:
+def train_base(workdir: str, font: str, seed: int) -> float:
   """The default recipe on the synthetic letters of every design but `font`; its accuracy on
   every letter of `font` (zero-shot)."""
   config = load_config_file(BASE)
   config.data.update(split='font', test_groups=font)
-  return train(config, workdir)
+  return train(config, workdir, seed)
 
 
-def train_on_shots(spec: str, workdir: str, letters: str, train_labels: str, test_labels: str,
-                   **settings) -> float:
+def train_on_shots(spec: str, workdir: str, seed: int, letters: str, train_labels: str,
+                   test_labels: str, **settings) -> float:
   """Test accuracy of the config `spec` trained on the letters of train_labels."""
   config = load_config_file(spec)
   config.data.update(source='folder', train=letters, train_labels=train_labels, test=letters,
                      test_labels=test_labels, extra_tests='', unlabelled='skip')
-  return train(config, workdir, **settings)
+  return train(config, workdir, seed, **settings)
 
 
 def score(workdir: str, letters: str, labels: str) -> float:
@@ -99,10 +104,33 @@ def score(workdir: str, letters: str, labels: str) -> float:
   return task.evaluate(state, {'rest': dataset}, None).scalars['rest']['accuracy']
 
 
+def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[list[str]]
+             ) -> tuple[float, list[dict]]:
+  """The zero-shot accuracy of the base run of `seed` and the table's rows, one per k."""
+  base = os.path.join(out, 'base')
+  zero_shot = train_base(base, held[0][header.index('font')], seed)
+  rows = []
+  for k in (int(s) for s in _SHOTS.value):
+    shots, rest = draw_shots(held, k, seed)
+    shots_csv = write_rows(os.path.join(out, f'shots_{k}.csv'), header, shots)
+    rest_csv = write_rows(os.path.join(out, f'rest_{k}.csv'), header, rest)
+    # The recipe's batches of 32, or all the letters where there are fewer (k=1: 22).
+    batch = {'train.batch_size': min(32, len(shots))}
+    tuned = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'finetune_{k}'), seed,
+                           letters, shots_csv, rest_csv, **batch, **{'init.workdir': base})
+    scratch = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'scratch_{k}'), seed,
+                             letters, shots_csv, rest_csv, **batch,
+                             **{'init.workdir': '', 'init.labels': 'same',
+                                'init.trunk_lr_scale': 1.0})
+    rows.append({'cell': {'seed': seed, 'k per class': k, 'letters': len(shots)},
+                 'workdir': out,
+                 'scalars': dict(zip(FIGURES, [score(base, letters, rest_csv), tuned, scratch]))})
+  return zero_shot, rows
+
+
 def main(argv):
   del argv
   out = _OUT.value
-  os.makedirs(out, exist_ok=True)
   root = synthetic.ensure_synthetic(synthetic_params(load_config_file(BASE).data.synthetic))
   letters = os.path.join(root, 'letters')
   with open(os.path.join(root, 'meta.json'), encoding='utf-8') as f:
@@ -112,32 +140,24 @@ def main(argv):
   header, rows = read_rows(os.path.join(letters, 'labels.csv'))
   column = header.index('manuscript')
   held = [row for row in rows if font_of[row[column]] == _HELD_OUT.value]
-  others = [row for row in rows if font_of[row[column]] != _HELD_OUT.value]
-  base = os.path.join(out, 'base')
-  zero_shot = train_base(base, held[0][header.index('font')])
-  table = []
-  for k in (int(s) for s in _SHOTS.value):
-    shots, rest = draw_shots(held, k, _SEED.value)
-    shots_csv = write_rows(os.path.join(out, f'shots_{k}.csv'), header, shots)
-    rest_csv = write_rows(os.path.join(out, f'rest_{k}.csv'), header, rest)
-    # The recipe's batches of 32, or all the letters where there are fewer (k=1: 22).
-    batch = {'train.batch_size': min(32, len(shots))}
-    tuned = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'finetune_{k}'), letters, shots_csv,
-                rest_csv, **batch, **{'init.workdir': base})
-    scratch = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'scratch_{k}'), letters, shots_csv,
-                  rest_csv, **batch, **{'init.workdir': '', 'init.labels': 'same',
-                                        'init.trunk_lr_scale': 1.0})
-    untouched = score(base, letters, rest_csv)
-    table.append([str(k), str(len(shots)), f'{untouched:.4f}', f'{tuned:.4f}',
-                  f'{scratch:.4f}'])
+  others = len(rows) - len(held)
+  zero_shots, table_rows = [], []
+  for seed in (int(s) for s in _SEEDS.value):
+    seed_out = os.path.join(out, f'seed={seed}')
+    os.makedirs(seed_out, exist_ok=True)
+    zero_shot, seed_rows = one_seed(seed_out, seed, letters, header, held)
+    zero_shots.append(zero_shot)
+    table_rows += seed_rows
+  summary = over_seeds(table_rows) if len(zero_shots) > 1 else None
+  keys = ['k per class', 'letters'] if summary else ['seed', 'k per class', 'letters']
+  zero = spread(zero_shots)
   text = (f'Held-out design: {design} ({len(held)} letters, {len({r[column] for r in held})} '
-          f'manuscripts); trained on {len(others)} letters of the other designs; zero-shot '
-          f'accuracy on every held-out letter {zero_shot:.4f}. Scores on the held-out letters '
-          'not used for tuning.\n\n'
-          + markdown_table(['k per class', 'letters', 'untouched', 'fine-tuned', 'from scratch'],
-                           table) + '\n')
-  with atomic_file(os.path.join(out, 'few_shot.md')) as f:
-    f.write(text)
+          f'manuscripts); trained on {others} letters of the other designs; zero-shot '
+          f'accuracy on every held-out letter {zero["mean"]:.4f}'
+          + (f' ± {zero["sd"]:.4f} (n={zero["n"]})' if zero['sd'] is not None else '')
+          + '. Scores on the held-out letters not used for tuning.\n\n'
+          + figures_table(summary or table_rows, keys, FIGURES))
+  write_table(out, text, table_rows, summary)
   print(text)
 
 
