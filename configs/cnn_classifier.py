@@ -79,7 +79,8 @@ def get_config(variant: str = 'syriac'):
     # The letters left to read are of the very hands a user labelled a few of: a random split.
     config.data.update(split='random', test_fraction=0.25)
     # A user's labelled crops come without their word neighbours, so the recipe reads letters
-    # alone, here as on a folder of them.
+    # alone; the default synthetic hand is read the same way, so its figures are those a
+    # folder of crops gets.
     config.data.context_share = 0.0
     config.train.update(steps=300, batch_size=32, log_every=25, checkpoint_every=100)
     config.optimizer.update(learning_rate=1e-3, warmup_steps=30)

@@ -1,8 +1,8 @@
 r"""Few-shot table: how many labelled letters of a new hand a trained classifier needs.
 
 One design of the synthetic generator (a glyph master font: every manuscript is written in
-one) is held out. The default CNN and recipe (the main job's, letters shown in context too) is
-trained on the manuscripts of the other designs (data.split=font); then,
+one) is held out. The default CNN is trained with its recipe (the main job's, letters shown in
+context too) on the manuscripts of the other designs (data.split=font); then,
 for k labelled letters per class of the held-out design, it is fine-tuned from that run
 (configs/cnn_classifier.py:finetune) and, for comparison, the same recipe is trained from
 scratch on the same letters. Every model is scored on the rest of the held-out design, beside
@@ -10,9 +10,10 @@ the untouched model (zero-shot). Each seed draws its own k letters and trains ev
 
   python -m scripts.few_shot --out=runs/few_shot [--held_out=2] [--shots=1,5,20] [--seeds=0,1,2]
 
-Writes, under --out/seed=N, the labels files of each set and one workdir per run; under --out
-the table (table.md; table.json its rows, and for several seeds summary.json and each figure
-as mean ± sample standard deviation). A run already trained there is resumed, not repeated.
+Writes under --out: the table (table.md, with each figure as mean ± sample standard deviation
+where there are several seeds; table.json its rows; summary.json the spreads), and per seed, in
+seed=N/, the labels files of each set and one workdir per run. A run already trained there is
+resumed, not repeated.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ _SEEDS = flags.DEFINE_list('seeds', ['0'], 'Seeds, each of the draw of the k let
 flags.mark_flag_as_required('out')
 
 BASE = 'configs/cnn_classifier.py'
+FIGURES = ['untouched', 'fine-tuned', 'from scratch']
 
 
 def read_rows(path: str) -> tuple[list[str], list[list[str]]]:
@@ -58,15 +60,13 @@ def write_rows(path: str, header: list[str], rows: list[list[str]]) -> str:
   return path
 
 
-FIGURES = ['untouched', 'fine-tuned', 'from scratch']
-
-
-def draw_shots(rows: list[list[str]], k: int, seed: int) -> tuple[list, list]:
-  """k rows of each label (all of a label that has fewer), drawn from the seed; and the rest."""
+def draw_shots(rows: list[list[str]], label: int, k: int, seed: int) -> tuple[list, list]:
+  """k rows of each letter (column `label`; all of a letter that has fewer), drawn from the
+  seed; and the rest."""
   rng = np.random.default_rng([seed, k])
   chosen = set()
-  for label in sorted({row[1] for row in rows}):
-    indices = [i for i, row in enumerate(rows) if row[1] == label]
+  for letter in sorted({row[label] for row in rows}):
+    indices = [i for i, row in enumerate(rows) if row[label] == letter]
     chosen.update(rng.permutation(indices)[:k].tolist())
   return ([row for i, row in enumerate(rows) if i in chosen],
           [row for i, row in enumerate(rows) if i not in chosen])
@@ -111,7 +111,7 @@ def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[li
   zero_shot = train_base(base, held[0][header.index('font')], seed)
   rows = []
   for k in (int(s) for s in _SHOTS.value):
-    shots, rest = draw_shots(held, k, seed)
+    shots, rest = draw_shots(held, header.index('label'), k, seed)
     shots_csv = write_rows(os.path.join(out, f'shots_{k}.csv'), header, shots)
     rest_csv = write_rows(os.path.join(out, f'rest_{k}.csv'), header, rest)
     # The recipe's batches of 32, or all the letters where there are fewer (k=1: 22).
@@ -122,6 +122,7 @@ def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[li
                              letters, shots_csv, rest_csv, **batch,
                              **{'init.workdir': '', 'init.labels': 'same',
                                 'init.trunk_lr_scale': 1.0})
+    # A row of the study tables: its three runs share the seed's folder.
     rows.append({'cell': {'seed': seed, 'k per class': k, 'letters': len(shots)},
                  'workdir': out,
                  'scalars': dict(zip(FIGURES, [score(base, letters, rest_csv), tuned, scratch]))})
@@ -140,7 +141,7 @@ def main(argv):
   header, rows = read_rows(os.path.join(letters, 'labels.csv'))
   column = header.index('manuscript')
   held = [row for row in rows if font_of[row[column]] == _HELD_OUT.value]
-  others = len(rows) - len(held)
+  trained_letters = len(rows) - len(held)
   zero_shots, table_rows = [], []
   for seed in (int(s) for s in _SEEDS.value):
     seed_out = os.path.join(out, f'seed={seed}')
@@ -152,7 +153,7 @@ def main(argv):
   keys = ['k per class', 'letters'] if summary else ['seed', 'k per class', 'letters']
   zero = spread(zero_shots)
   text = (f'Held-out design: {design} ({len(held)} letters, {len({r[column] for r in held})} '
-          f'manuscripts); trained on {others} letters of the other designs; zero-shot '
+          f'manuscripts); trained on {trained_letters} letters of the other designs; zero-shot '
           f'accuracy on every held-out letter {zero["mean"]:.4f}'
           + (f' ± {zero["sd"]:.4f} (n={zero["n"]})' if zero['sd'] is not None else '')
           + '. Scores on the held-out letters not used for tuning.\n\n'

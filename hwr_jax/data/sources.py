@@ -238,7 +238,8 @@ def _context_training(train: LetterDataset, context: Optional[LetterDataset],
   if context is None:
     raise ConfigError(f'data.context_share={share} needs context crops of the training letters: '
                       'the synthetic source has them (data.source=synthetic, no data.targets); '
-                      'for letters without them set --config.data.context_share=0')
+                      'for letters without them set data.context_share=0 '
+                      '(--config.data.context_share=0)')
   return dataclasses.replace(train, context=restrict_to_names(context, train.names).images,
                              context_share=share)
 

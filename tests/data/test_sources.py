@@ -61,7 +61,8 @@ def test_class_balanced_marks_only_the_training_set(tiny_block):
 def test_context_share_is_refused_without_context_crops(tiny_block):
   block = tiny_block.copy_and_resolve_references()
   block.update(context_share=0.5, targets='clean')
-  with pytest.raises(ConfigError, match='data.context_share=0.5 needs context crops'):
+  with pytest.raises(ConfigError, match=r'data.context_share=0.5 needs context crops.*set '
+                     r'data.context_share=0 \(--config.data.context_share=0\)'):
     sources.load_splits(block, seed=0)
   block.update(context_share=1.5, targets='')
   with pytest.raises(ConfigError, match=r'data.context_share=1.5: must be in \[0, 1\]'):
