@@ -28,7 +28,7 @@ from absl import app, flags
 from hwr_jax.config_keys import assign
 from hwr_jax.config_lib import load_config_file
 from hwr_jax.data import synthetic
-from hwr_jax.data.sources import load_path, synthetic_params
+from hwr_jax.data.sources import cache_root, load_path, synthetic_params
 from hwr_jax.evaluation.tables import figures_table, over_seeds, spread, write_table
 from hwr_jax.io_utils import atomic_file
 from hwr_jax.loop import train_and_evaluate
@@ -42,9 +42,12 @@ _SHOTS = flags.DEFINE_list('shots', ['1', '5', '20'], 'Labelled letters per clas
                            'held-out design.')
 _SEEDS = flags.DEFINE_list('seeds', ['0'], 'Seeds, each of the draw of the k letters and of '
                            'every run.')
+_BASE = flags.DEFINE_string('base_config', 'configs/cnn_classifier.py', "The base run's config; "
+                            'its synthetic letters are the study\'s.')
+_TUNE = flags.DEFINE_string('tune_config', 'configs/cnn_classifier.py:finetune', 'The config of '
+                            'the runs on the k letters, fine-tuned and from scratch.')
 flags.mark_flag_as_required('out')
 
-BASE = 'configs/cnn_classifier.py'
 FIGURES = ['untouched', 'fine-tuned', 'from scratch']
 
 
@@ -83,7 +86,7 @@ def train(config, workdir: str, seed: int, **settings) -> float:
 def train_base(workdir: str, font: str, seed: int) -> float:
   """The default recipe on the synthetic letters of every design but `font`; its accuracy on
   every letter of `font` (zero-shot)."""
-  config = load_config_file(BASE)
+  config = load_config_file(_BASE.value)
   config.data.update(split='font', test_groups=font)
   return train(config, workdir, seed)
 
@@ -116,9 +119,10 @@ def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[li
     rest_csv = write_rows(os.path.join(out, f'rest_{k}.csv'), header, rest)
     # The recipe's batches of 32, or all the letters where there are fewer (k=1: 22).
     batch = {'train.batch_size': min(32, len(shots))}
-    tuned = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'finetune_{k}'), seed,
-                           letters, shots_csv, rest_csv, **batch, **{'init.workdir': base})
-    scratch = train_on_shots(f'{BASE}:finetune', os.path.join(out, f'scratch_{k}'), seed,
+    tuned = train_on_shots(_TUNE.value, os.path.join(out, f'finetune_{k}'), seed,
+                           letters, shots_csv, rest_csv, **batch,
+                           **{'init.workdir': base, 'init.labels': 'union'})
+    scratch = train_on_shots(_TUNE.value, os.path.join(out, f'scratch_{k}'), seed,
                              letters, shots_csv, rest_csv, **batch,
                              **{'init.workdir': '', 'init.labels': 'same',
                                 'init.trunk_lr_scale': 1.0})
@@ -132,7 +136,8 @@ def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[li
 def main(argv):
   del argv
   out = _OUT.value
-  root = synthetic.ensure_synthetic(synthetic_params(load_config_file(BASE).data.synthetic))
+  base_data = load_config_file(_BASE.value).data
+  root = synthetic.ensure_synthetic(synthetic_params(base_data.synthetic), cache_root(base_data))
   letters = os.path.join(root, 'letters')
   with open(os.path.join(root, 'meta.json'), encoding='utf-8') as f:
     meta = json.load(f)
