@@ -29,7 +29,7 @@ from absl import flags
 from hwr_jax import config_lib
 from hwr_jax.data import arrays, export, images, page_regions, streams, synthetic
 from hwr_jax.data.sources import SOURCES, SYNTHETIC_PAGES, image_options, load_path
-from hwr_jax.data.sources import pages_params, synthetic_params
+from hwr_jax.data.sources import pages_params, synthetic_params, synthetic_root
 from hwr_jax.data.synthetic import pages as synthetic_pages
 from hwr_jax.errors import ConfigError
 from hwr_jax.evaluation.generation import image_grid
@@ -150,7 +150,7 @@ def main(argv):
       dataset = load_path('folder', os.path.join(out, 'letters'), '', config)
     else:
       if _SOURCE.value == 'synthetic':
-        root = synthetic.ensure_synthetic(synthetic_params(config.synthetic))
+        root = synthetic_root(config)
         dataset = load_path('folder', os.path.join(root, 'letters'), '', config)
       else:
         dataset = load_path(_SOURCE.value, _DATA.value, _LABELS.value, config)

@@ -27,8 +27,7 @@ from absl import app, flags
 
 from hwr_jax.config_keys import assign
 from hwr_jax.config_lib import load_config_file
-from hwr_jax.data import synthetic
-from hwr_jax.data.sources import cache_root, load_path, synthetic_params
+from hwr_jax.data.sources import load_path, synthetic_root
 from hwr_jax.evaluation.tables import figures_table, over_seeds, spread, write_table
 from hwr_jax.io_utils import atomic_file
 from hwr_jax.loop import train_and_evaluate
@@ -100,9 +99,9 @@ def train_on_shots(spec: str, workdir: str, seed: int, letters: str, train_label
   return train(config, workdir, seed, **settings)
 
 
-def score(workdir: str, letters: str, labels: str) -> float:
-  """Accuracy of a trained run on the letters of `labels`."""
-  task, state = load_trained(workdir)
+def score(trained: tuple, letters: str, labels: str) -> float:
+  """Accuracy of a trained run (load_trained's task and state) on the letters of `labels`."""
+  task, state = trained
   dataset = load_path('folder', letters, labels, task.config.data, task.data_info.vocabulary)
   return task.evaluate(state, {'rest': dataset}, None).scalars['rest']['accuracy']
 
@@ -112,6 +111,7 @@ def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[li
   """The zero-shot accuracy of the base run of `seed` and the table's rows, one per k."""
   base = os.path.join(out, 'base')
   zero_shot = train_base(base, held[0][header.index('font')], seed)
+  untouched = load_trained(base)
   rows = []
   for k in (int(s) for s in _SHOTS.value):
     shots, rest = draw_shots(held, header.index('label'), k, seed)
@@ -129,15 +129,14 @@ def one_seed(out: str, seed: int, letters: str, header: list[str], held: list[li
     # A row of the study tables: its three runs share the seed's folder.
     rows.append({'cell': {'seed': seed, 'k per class': k, 'letters': len(shots)},
                  'workdir': out,
-                 'scalars': dict(zip(FIGURES, [score(base, letters, rest_csv), tuned, scratch]))})
+                 'scalars': dict(zip(FIGURES, [score(untouched, letters, rest_csv), tuned, scratch]))})
   return zero_shot, rows
 
 
 def main(argv):
   del argv
   out = _OUT.value
-  base_data = load_config_file(_BASE.value).data
-  root = synthetic.ensure_synthetic(synthetic_params(base_data.synthetic), cache_root(base_data))
+  root = synthetic_root(load_config_file(_BASE.value).data)
   letters = os.path.join(root, 'letters')
   with open(os.path.join(root, 'meta.json'), encoding='utf-8') as f:
     meta = json.load(f)

@@ -21,8 +21,7 @@ import numpy as np
 from absl import app, flags
 from PIL import Image
 
-from hwr_jax.data import synthetic
-from hwr_jax.data.sources import load_splits, synthetic_params
+from hwr_jax.data.sources import load_splits, synthetic_root
 from hwr_jax.data.synthetic.letters import LETTERS
 from hwr_jax.io_utils import atomic_directory, atomic_file
 from hwr_jax.training.workdir import load_run
@@ -75,8 +74,7 @@ def main(argv):
   del argv
   config, _ = load_run(_WORKDIR.value)
   test = load_splits(config.data, config.seed).test
-  letters = os.path.join(synthetic.ensure_synthetic(synthetic_params(config.data.synthetic)),
-                         'letters')
+  letters = os.path.join(synthetic_root(config.data), 'letters')
   crops = [np.asarray(Image.open(os.path.join(letters, str(name))).convert('L'))
            for name in test.names]
   labels = [test.vocabulary.labels[i] for i in test.labels]

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from hwr_jax.config_lib import load_config_file
-from hwr_jax.data import streams, synthetic
-from hwr_jax.data.sources import image_options, synthetic_params
+from hwr_jax.data import streams
+from hwr_jax.data.sources import image_options, synthetic_root
 from hwr_jax.data.synthetic.letters import LETTERS
 from hwr_jax.errors import DataError
 from hwr_jax.loop import train_and_evaluate
@@ -35,8 +35,7 @@ def letters(tmp_path_factory):
   """The first COUNT synthetic letters: a labelled copy (labels.csv with every column) and an
   unlabelled one (the same files, no labels file); both in file-name order."""
   config = load_config_file(TINY)
-  source = os.path.join(synthetic.ensure_synthetic(synthetic_params(config.data.synthetic)),
-                        'letters')
+  source = os.path.join(synthetic_root(config.data), 'letters')
   rows = read_csv(os.path.join(source, 'labels.csv'))
   header, rows = rows[0], sorted(rows[1:])[:COUNT]
   root = tmp_path_factory.mktemp('letters')
@@ -178,8 +177,7 @@ def test_a_dating_run_answers_a_year_per_letter_and_per_manuscript(tmp_path):
   config = load_config_file('configs/dating.py:tiny')
   workdir = str(tmp_path / 'dating')
   train_and_evaluate(config, workdir)
-  letters = os.path.join(synthetic.ensure_synthetic(synthetic_params(config.data.synthetic)),
-                         'letters')
+  letters = os.path.join(synthetic_root(config.data), 'letters')
   task, state = load_trained(workdir)
   stream = streams.folder_stream(letters, image_options(task.config.data))
   out = str(tmp_path / 'dates.csv')

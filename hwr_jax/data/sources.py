@@ -50,6 +50,12 @@ def cache_root(config: ml_collections.ConfigDict) -> str:
   return config.cache_dir or synthetic.default_cache_root()
 
 
+def synthetic_root(config: ml_collections.ConfigDict) -> str:
+  """The folder of a data block's synthetic set (letters/, context/, ...), generated on first
+  use under its cache."""
+  return synthetic.ensure_synthetic(synthetic_params(config.synthetic), cache_root(config))
+
+
 def synthetic_params(block: ml_collections.ConfigDict) -> synthetic.SyntheticParams:
   fonts = tuple(p for p in block.fonts.split(',') if p)
   return synthetic.SyntheticParams(
@@ -295,7 +301,7 @@ def load_splits(config: ml_collections.ConfigDict, seed: int) -> DataSplits:
   extra_specs = parse_extra_tests(config.extra_tests)
   train_targets, test_targets = target_settings(config)
   if kind == 'synthetic':
-    root = synthetic.ensure_synthetic(synthetic_params(config.synthetic), cache_root(config))
+    root = synthetic_root(config)
     train_path, train_labels = os.path.join(root, 'letters'), ''
     if train_targets == CLEAN_TARGETS:
       train_path, train_targets = os.path.join(root, 'context'), os.path.join(root, 'clean')

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from hwr_jax import loop
-from hwr_jax.data import arrays, synthetic
-from hwr_jax.data.sources import cache_root, load_splits, synthetic_params
+from hwr_jax.data import arrays
+from hwr_jax.data.sources import load_splits, synthetic_root
 from hwr_jax.data.vocabulary import Vocabulary
 from hwr_jax.errors import ConfigError
 from hwr_jax.models import cnn
@@ -263,9 +263,8 @@ def test_the_finetune_recipe_trains_from_a_run_on_a_folder_of_letters(source, tm
   source's."""
   config = cnn_classifier.get_config('finetune')
   tiny = tiny_cnn()
-  root = synthetic.ensure_synthetic(synthetic_params(tiny.data.synthetic), cache_root(tiny.data))
   config.model = tiny.model
-  config.data.update(source='folder', train=os.path.join(root, 'letters'),
+  config.data.update(source='folder', train=os.path.join(synthetic_root(tiny.data), 'letters'),
                      image_size=tiny.data.image_size)
   config.train.update(steps=20, log_every=5, checkpoint_every=20)
   config.init.workdir = source
